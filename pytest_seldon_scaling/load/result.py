@@ -1,0 +1,119 @@
+"""What a load run achieved against what its profile asked for.
+
+Shared by every load driver (the twin's simulated arrivals and the Locust driver), so a run that
+could not send what was asked says so the same way everywhere, instead of reporting the target.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..timeline import TrafficSecond
+from .profile import LoadProfile
+
+
+@dataclass(frozen=True)
+class Window:
+    """Achieved against target over ``[start, end)`` seconds of the run."""
+
+    start: float
+    end: float
+    target_rps: float
+    achieved_rps: float
+
+    @property
+    def deviation(self) -> float:
+        """Relative error of achieved against target (0.0 when both are zero)."""
+        if self.target_rps == 0:
+            return 0.0 if self.achieved_rps == 0 else float("inf")
+        return (self.achieved_rps - self.target_rps) / self.target_rps
+
+
+@dataclass
+class LoadResult:
+    """Totals, per-window accuracy and the verdict on whether the target was reached."""
+
+    model: str
+    profile: str
+    sent: int
+    ok: int
+    failed: dict[str, int]
+    windows: list[Window]
+    tolerance: float
+    shortfalls: list[str] = field(default_factory=list)
+    artifacts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def failed_total(self) -> int:
+        return sum(self.failed.values())
+
+    @property
+    def target_reached(self) -> bool:
+        return not self.shortfalls
+
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model,
+            "profile": self.profile,
+            "sent": self.sent,
+            "ok": self.ok,
+            "failed": dict(self.failed),
+            "target_reached": self.target_reached,
+            "shortfalls": list(self.shortfalls),
+            "tolerance": self.tolerance,
+            "windows": [
+                {
+                    "start": w.start,
+                    "end": w.end,
+                    "target_rps": round(w.target_rps, 3),
+                    "achieved_rps": round(w.achieved_rps, 3),
+                }
+                for w in self.windows
+            ],
+            "artifacts": dict(self.artifacts),
+        }
+
+
+def summarize(
+    model: str,
+    profile: LoadProfile,
+    seconds: Sequence[TrafficSecond],
+    *,
+    started_at: float = 0.0,
+    window: float = 5.0,
+    tolerance: float = 0.05,
+    skip_first: int = 1,
+) -> LoadResult:
+    """Compare what was sent per ``window`` seconds with what ``profile`` asked for.
+
+    ``seconds`` carry absolute times; ``started_at`` is when the profile's second 0 began.
+    The first ``skip_first`` windows are reported but not judged (users spawn, connections open).
+    """
+    sent = sum(s.sent for s in seconds)
+    ok = sum(s.ok for s in seconds)
+    failed: dict[str, int] = {}
+    for s in seconds:
+        for code, count in s.failed.items():
+            failed[code] = failed.get(code, 0) + count
+    by_offset: dict[int, int] = {}
+    for s in seconds:
+        offset = round(s.t - started_at)
+        by_offset[offset] = by_offset.get(offset, 0) + s.sent
+    windows: list[Window] = []
+    shortfalls: list[str] = []
+    start = 0.0
+    index = 0
+    while start + window <= profile.duration + 1e-9:
+        end = start + window
+        target = profile.requests_between(start, end) / window
+        achieved = sum(by_offset.get(t, 0) for t in range(int(start), int(end))) / window
+        w = Window(start, end, target, achieved)
+        windows.append(w)
+        if index >= skip_first and abs(w.deviation) > tolerance:
+            shortfalls.append(
+                f"{start:g}-{end:g}s: achieved {achieved:.1f} rps against a target of "
+                f"{target:.1f} rps ({w.deviation:+.1%}, tolerance ±{tolerance:.0%})"
+            )
+        start, index = end, index + 1
+    return LoadResult(model, profile.describe(), sent, ok, failed, windows, tolerance, shortfalls)

@@ -1,0 +1,1 @@
+"""pytest entry point (registered as ``pytest11`` ``seldon_scaling``)."""

@@ -1,0 +1,67 @@
+"""Kubernetes resource quantities (``"3"``, ``"500m"``, ``"100Ki"``, ``"1.5G"``, ``"1e3"``).
+
+The HPA works on milli-units (``Quantity.MilliValue()``, rounded up) and Core 2 on bytes
+(``Quantity.Value()``, rounded up); both are exact here because parsing goes through
+:class:`fractions.Fraction`, never through a float.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 10**3),
+    "": Fraction(1),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+}
+_QUANTITY = re.compile(
+    r"^(?P<sign>[+-]?)(?P<number>\d+(?:\.\d*)?|\.\d+)"
+    r"(?:(?P<exp>[eE][+-]?\d+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$"
+)
+
+
+class QuantityError(ValueError):
+    """A value that is not a Kubernetes quantity."""
+
+
+def parse_quantity(value: str | int | float | Fraction) -> Fraction:
+    """Return the exact value of a quantity as a fraction of base units."""
+    if isinstance(value, bool):
+        raise QuantityError(f"{value!r} is not a quantity")
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QuantityError(f"{value!r} is not a quantity")
+        return Fraction(repr(value))
+    match = _QUANTITY.match(str(value).strip())
+    if match is None:
+        raise QuantityError(f"{value!r} is not a quantity (expected e.g. 3, 500m, 100Ki, 1.5G)")
+    number = Fraction(match["number"])
+    if match["exp"]:
+        number *= Fraction(10) ** int(match["exp"][1:])
+    suffix = match["suffix"] or ""
+    number *= _BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix]
+    return -number if match["sign"] == "-" else number
+
+
+def milli_value(value: str | int | float | Fraction) -> int:
+    """``Quantity.MilliValue()``: the value in thousandths, rounded up."""
+    return math.ceil(parse_quantity(value) * 1000)
+
+
+def integer_value(value: str | int | float | Fraction) -> int:
+    """``Quantity.Value()``: the value in whole units (bytes for memory), rounded up."""
+    return math.ceil(parse_quantity(value))
