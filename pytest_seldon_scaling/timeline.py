@@ -204,7 +204,7 @@ class Timeline:
         step = max(every, (end - start) / max_rows)
         header = ["t(s)"]
         header += [f"{m} rps ok/fail" for m in models]
-        header += [f"{r} spec/status" for r in refs]
+        header += [f"{r} spec/status/avail" for r in refs]
         header += ["conditions"]
         rows = [header]
         t = start
@@ -218,7 +218,11 @@ class Timeline:
                 row.append(f"{(ok + failed) / seconds:6.1f} {ok}/{failed}")
             for ref in refs:
                 sample = self.replicas_at(ref, t)
-                row.append("-" if sample is None else f"{_n(sample.spec)}/{_n(sample.status)}")
+                row.append(
+                    "-"
+                    if sample is None
+                    else f"{_n(sample.spec)}/{_n(sample.status)}/{_n(sample.available)}"
+                )
             changes = [
                 f"{c.ref} {c.type}={c.status}"
                 + (f" ({c.message or c.reason})" if c.status != "True" else "")
@@ -232,6 +236,26 @@ class Timeline:
         return "\n".join(
             "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
         )
+
+    def between(self, start: float, end: float) -> Timeline:
+        """A copy holding what happened in ``[start, end]``, plus the state in force at start."""
+        part = Timeline()
+        for ref in self.refs():
+            before = self.replicas_at(ref, start)
+            if before is not None:
+                part.record_replicas(start, ref, before.spec, before.status, before.available)
+        for sample in self.replicas:
+            if start < sample.t <= end:
+                part.record_replicas(
+                    sample.t, sample.ref, sample.spec, sample.status, sample.available
+                )
+        part.traffic = [s for s in self.traffic if start <= s.t <= end]
+        part.hpa = [h for h in self.hpa if start <= h.t <= end]
+        part.events = [e for e in self.events if start <= e.t <= end]
+        for c in self.conditions:
+            if start <= c.t <= end:
+                part.record_condition(c.t, c.ref, c.type, c.status, c.reason, c.message)
+        return part
 
     # -- serialisation ---------------------------------------------------------------------
 

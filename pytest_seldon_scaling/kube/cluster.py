@@ -1,0 +1,472 @@
+"""``KubeCluster``: the SeldonCluster protocol on a real Kubernetes namespace running Core 2."""
+
+from __future__ import annotations
+
+import atexit
+import builtins
+import copy
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..cluster import KINDS, ClusterError, LoadRun, Source, WaitTimeout, parse_ref, ref_of
+from ..load.profile import LoadProfile
+from ..manifests import ManifestError, load_manifests
+from ..timeline import Timeline
+from .client import KubeApi, ObjectNotFound
+from .mesh import (
+    MESH_SERVICE,
+    PortForward,
+    load_balancer_url,
+    port_forward_command,
+    service_http_port,
+)
+from .objects import DELETE_ORDER, conditions_of, is_terminating, ordinal_of, pod_ready
+from .preflight import PreflightReport
+from .promtext import merge_placements, parse_prometheus_text, placement_from_samples
+from .watch import WATCHED, KindWatcher, Mirror
+
+AGENT_METRICS_PORT = 9006
+# Control-plane pods whose logs go into failure artifacts: label selector -> what it is.
+LOG_SOURCES = {
+    "app.kubernetes.io/name=seldon-scheduler": "scheduler",
+    "app.kubernetes.io/name=seldon-server": "agent",
+    "control-plane=seldon-controller-manager": "controller",
+}
+
+
+class KubeCluster:
+    """One namespace of a real cluster (kind or existing) with Seldon Core 2 installed."""
+
+    def __init__(
+        self,
+        api: KubeApi,
+        *,
+        backend: str,
+        core_version: str,
+        keep: bool = False,
+        report_dir: Path | None = None,
+        kubectl_binary: str | None = None,
+        kubeconfig: str | None = None,
+        kube_context: str | None = None,
+        preflight: PreflightReport | None = None,
+        delete_timeout: float = 180.0,
+        watch: bool = True,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.api = api
+        self.backend = backend
+        self.core_version = core_version
+        self.namespace = api.namespace
+        self.keep = keep
+        self.report_dir = report_dir
+        self.preflight = preflight or PreflightReport([])
+        self.timeline = Timeline()
+        self.delete_timeout = delete_timeout
+        self.created: list[str] = []
+        self._kubectl = kubectl_binary
+        self._kubeconfig = kubeconfig
+        self._context = kube_context
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._mesh: PortForward | None = None
+        self._mesh_url: str | None = None
+        self._loads: list[Any] = []
+        self._on_close = on_close
+        self._closed = False
+        self.mirror = Mirror(self.timeline, self.now)
+        self.watchers = [KindWatcher(api, self.mirror, kind) for kind in WATCHED] if watch else []
+        for watcher in self.watchers:
+            watcher.start()
+        atexit.register(self.close)
+
+    # -- time ----------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return time.monotonic() - self._started
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(0.0, seconds))
+
+    # -- objects -------------------------------------------------------------------------------
+
+    def _api_of(self, ref: str) -> tuple[str, str, str]:
+        ref_kind, name = parse_ref(ref)
+        api_version, kind = KINDS[ref_kind]
+        return api_version, kind, name
+
+    def _read(self, ref: str) -> dict | None:
+        """The object, or None when the API server says it does not exist (404 only)."""
+        api_version, kind, name = self._api_of(ref)
+        try:
+            return self.api.get(api_version, kind, name)
+        except ObjectNotFound:
+            return None
+
+    def apply(self, *sources: Source) -> list[str]:
+        try:
+            manifests = load_manifests(*sources)
+        except ManifestError as error:
+            raise ClusterError(str(error)) from None
+        helm_values = [m.where() for m in manifests if m.is_helm_values]
+        if helm_values:
+            raise ClusterError(
+                f"{', '.join(helm_values)}: helm values cannot be applied to a cluster; "
+                "give them as helm settings of the kind install"
+            )
+        refs = []
+        for manifest in manifests:
+            obj, origin = copy.deepcopy(manifest.obj), manifest.where()
+            metadata = obj.setdefault("metadata", {})
+            if metadata.get("namespace") not in (None, self.namespace):
+                raise ClusterError(
+                    f"{origin}: {ref_of(obj)} is for namespace {metadata['namespace']!r}, "
+                    f"but this run uses {self.namespace!r}"
+                )
+            metadata["namespace"] = self.namespace
+            for server_owned in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+                metadata.pop(server_owned, None)
+            obj.pop("status", None)
+            ref = ref_of(obj)
+            is_tracked_kind = ref.partition("/")[0] in KINDS
+            existed = is_tracked_kind and self._read(ref) is not None
+            try:
+                self.api.apply(obj)
+            except ClusterError as error:
+                raise ClusterError(f"{origin}: {error}") from error
+            with self._lock:
+                if is_tracked_kind and not existed and ref not in self.created:
+                    self.created.append(ref)
+            refs.append(ref)
+        return refs
+
+    def get(self, ref: str) -> dict:
+        obj = self._read(ref)
+        if obj is None:
+            raise ObjectNotFound(f"{ref} does not exist in namespace {self.namespace}")
+        return obj
+
+    def list(self, kind: str) -> builtins.list[dict]:
+        ref_kind, _ = parse_ref(f"{kind}/x")
+        api_version, api_kind = KINDS[ref_kind]
+        items, _version = self.api.list(api_version, api_kind)
+        return items
+
+    def delete(self, ref: str, *, wait: bool = True) -> None:
+        api_version, kind, name = self._api_of(ref)
+        self.api.delete(api_version, kind, name)
+        with self._lock:
+            if ref in self.created:
+                self.created.remove(ref)
+        if wait:
+            self.wait_for(
+                ref,
+                lambda obj: obj is None,
+                self.delete_timeout,
+                what=f"{ref} to be deleted (finalizers honoured)",
+            )
+
+    def scale(self, ref: str, replicas: int) -> None:
+        api_version, kind, name = self._api_of(ref)
+        self.api.set_scale(api_version, kind, name, replicas)
+
+    def read_scale(self, ref: str) -> dict:
+        """The ``/scale`` subresource as the API server holds it."""
+        api_version, kind, name = self._api_of(ref)
+        return self.api.get_scale(api_version, kind, name)
+
+    # -- waits ---------------------------------------------------------------------------------
+
+    def wait_for(
+        self,
+        ref: str,
+        predicate: Callable[[dict | None], bool],
+        timeout: float,
+        *,
+        what: str,
+        poll: float = 2.0,
+    ) -> float:
+        """Until ``predicate(object or None when it does not exist)``; when it became true.
+
+        Reads the watch mirror while its watch is synced, else reads the API server directly.
+        A failed read is never passed to the predicate: it is reported if time runs out.
+        """
+        deadline = time.monotonic() + timeout
+        last_seen: str = "nothing read yet"
+        last_error: str | None = None
+        while True:
+            synced, obj, version = self.mirror.lookup(ref)
+            if not synced:
+                try:
+                    obj = self._read(ref)
+                except ClusterError as error:
+                    last_error = str(error)
+                    obj = None
+                    synced = False
+                else:
+                    synced = True
+            if synced:
+                last_seen = _summary(obj)
+                if predicate(obj):
+                    return self.now()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"waited {timeout:g}s for {what}; last seen: {last_seen}"
+                    + (f"; last read error: {last_error}" if last_error else "")
+                )
+            self.mirror.wait_changed(version, min(remaining, poll))
+
+    def wait_until(
+        self, predicate: Callable[[], bool], timeout: float, *, what: str, poll: float = 1.0
+    ) -> float:
+        """Re-evaluates ``predicate`` on every watched change, and every ``poll`` seconds."""
+        deadline = time.monotonic() + timeout
+        last_error: str | None = None
+        while True:
+            version = self.mirror.version
+            try:
+                if predicate():
+                    return self.now()
+            except ClusterError as error:
+                # a failed read is not an answer: keep waiting, and say so if time runs out
+                last_error = str(error)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"waited {timeout:g}s for {what}"
+                    + (f"; last read error: {last_error}" if last_error else "")
+                )
+            self.mirror.wait_changed(version, min(remaining, poll))
+
+    # -- placement and load --------------------------------------------------------------------
+
+    def placement(self, server: str) -> dict[int, builtins.list[str]]:
+        pods, _ = self.api.list("v1", "Pod", f"seldon-server-name={server}")
+        parts = []
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            if not pod_ready(pod) or is_terminating(pod):
+                continue
+            text = self.api.get_text(
+                f"/api/v1/namespaces/{self.namespace}/pods/{name}:{AGENT_METRICS_PORT}"
+                "/proxy/metrics",
+                f"reading agent metrics of pod {name} (server {server})",
+                accept="text/plain",
+            )
+            part = placement_from_samples(parse_prometheus_text(text), server)
+            ordinal = ordinal_of(name)
+            if not part and ordinal is not None:
+                part = {ordinal: []}
+            parts.append(part)
+        return merge_placements(parts)
+
+    def mesh_url(self) -> str:
+        """Where ``svc/seldon-mesh`` answers from here (LoadBalancer, else a port-forward)."""
+        with self._lock:
+            if self._mesh_url is not None:
+                return self._mesh_url
+            service = self.api.get("v1", "Service", MESH_SERVICE)
+            url = load_balancer_url(service)
+            if url is None:
+                if not self._kubectl:
+                    raise ClusterError(
+                        f"svc/{MESH_SERVICE} has no LoadBalancer address and no kubectl was "
+                        "found to port-forward to it (--seldon-kubectl-binary)"
+                    )
+                command = port_forward_command(
+                    self._kubectl,
+                    self.namespace,
+                    service_http_port(service),
+                    self._kubeconfig,
+                    self._context,
+                )
+                self._mesh = PortForward.open(command)
+                url = self._mesh.url
+            self._mesh_url = url
+            return url
+
+    def load(self, model: str, profile: LoadProfile) -> LoadRun:
+        from ..load.locust_driver import start_locust_load
+
+        artifacts = None
+        if self.report_dir is not None:
+            artifacts = Path(self.report_dir) / "locust" / f"{model}-{int(self.now())}"
+        run = start_locust_load(
+            self.mesh_url(),
+            model,
+            profile,
+            timeline=self.timeline,
+            clock=self.now,
+            artifacts_dir=artifacts,
+        )
+        self._loads.append(run)
+        return run
+
+    # -- failure artifacts and cleanup ---------------------------------------------------------
+
+    def collect_artifacts(self, directory: Path, log_lines: int = 300) -> builtins.list[Path]:
+        """Objects, HPA conditions, Events and log tails into ``directory``; the files written.
+
+        Each piece is collected on its own: one that cannot be read is written as the reason.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+
+        def write(name: str, produce: Callable[[], str]) -> None:
+            try:
+                text = produce()
+            except ClusterError as error:
+                text = f"could not be collected: {error}\n"
+            path = directory / name
+            path.write_text(text)
+            written.append(path)
+
+        for ref_kind in ("model", "server", "serverconfig", "hpa"):
+            write(f"{ref_kind}s.yaml", lambda k=ref_kind: _yaml_dump(self.list(k)))
+        write("hpa-conditions.txt", lambda: _hpa_conditions(self.list("hpa")))
+        write("events.txt", lambda: _events_text(self.api.list("v1", "Event")[0]))
+        for selector, role in LOG_SOURCES.items():
+            write(f"logs-{role}.txt", lambda s=selector: self._log_tails(s, log_lines))
+        return written
+
+    def _log_tails(self, selector: str, lines: int) -> str:
+        pods, _ = self.api.list("v1", "Pod", selector)
+        if not pods:
+            return f"no pod matches {selector} in {self.namespace}\n"
+        out = []
+        for pod in pods:
+            name = pod["metadata"]["name"]
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                try:
+                    text = self.api.get_text(
+                        f"/api/v1/namespaces/{self.namespace}/pods/{name}/log",
+                        f"reading logs of {name}/{container['name']}",
+                        query=[("container", container["name"]), ("tailLines", lines)],
+                    )
+                except ClusterError as error:
+                    text = f"could not be read: {error}\n"
+                out.append(f"===== {name}/{container['name']} (last {lines} lines) =====\n{text}")
+        return "\n".join(out)
+
+    def cleanup(self) -> builtins.list[str]:
+        """Delete what this handle created (HPAs first), waiting for finalizers; what is left."""
+        with self._lock:
+            refs = sorted(
+                self.created,
+                key=lambda r: DELETE_ORDER.index(r.partition("/")[0]),
+            )
+        problems = []
+        for ref in refs:
+            try:
+                self.api.delete(*self._api_of(ref))
+            except ClusterError as error:
+                problems.append(f"{ref}: {error}")
+        for ref in refs:
+            try:
+                self.wait_for(
+                    ref, lambda obj: obj is None, self.delete_timeout, what=f"{ref} to be deleted"
+                )
+            except (WaitTimeout, ClusterError) as error:
+                problems.append(f"{ref}: {error}")
+            else:
+                with self._lock:
+                    if ref in self.created:
+                        self.created.remove(ref)
+        return problems
+
+    def close(self) -> None:
+        """Stop load and port-forwards, clean up (unless keep), stop the watches."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self.close)
+        problems: builtins.list[str] = []
+        try:
+            for run in self._loads:
+                stop = getattr(run, "stop", None)
+                if callable(stop) and not run.done:
+                    stop()
+            if self._mesh is not None:
+                self._mesh.close()
+            if not self.keep:
+                problems = self.cleanup()
+        finally:
+            for watcher in self.watchers:
+                watcher.stop()
+            for watcher in self.watchers:
+                watcher.join(timeout=5)
+            self.api.close()
+            if self._on_close is not None:
+                self._on_close()
+        if problems:
+            raise ClusterError("cleanup left objects behind:\n  " + "\n  ".join(problems))
+
+
+def _summary(obj: dict | None) -> str:
+    if obj is None:
+        return "absent"
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    parts = [ref_of(obj)]
+    if "replicas" in spec:
+        parts.append(f"spec.replicas={spec['replicas']}")
+    if "replicas" in status:
+        parts.append(f"status.replicas={status['replicas']}")
+    if is_terminating(obj):
+        finalizers = obj.get("metadata", {}).get("finalizers") or []
+        parts.append(f"terminating, finalizers={finalizers}")
+    conditions = [
+        f"{t}={s}" + (f" ({m or r})" if s != "True" and (m or r) else "")
+        for t, (s, r, m) in conditions_of(obj).items()
+    ]
+    if conditions:
+        parts.append("conditions: " + ", ".join(conditions))
+    return " ".join(parts)
+
+
+def _yaml_dump(items: builtins.list[dict]) -> str:
+    cleaned = []
+    for item in items:
+        item = copy.deepcopy(item)
+        item.get("metadata", {}).pop("managedFields", None)
+        cleaned.append(item)
+    return yaml.safe_dump_all(cleaned, sort_keys=False) if cleaned else "# none\n"
+
+
+def _hpa_conditions(hpas: builtins.list[dict]) -> str:
+    lines = []
+    for hpa in hpas:
+        status = hpa.get("status") or {}
+        lines.append(
+            f"{ref_of(hpa)}: current={status.get('currentReplicas')} "
+            f"desired={status.get('desiredReplicas')} metrics={status.get('currentMetrics')}"
+        )
+        for type_, (state, reason, message) in conditions_of(hpa).items():
+            lines.append(f"  {type_}={state} {reason}: {message}")
+    return "\n".join(lines) + "\n" if lines else "no HPA in the namespace\n"
+
+
+def _events_text(events: builtins.list[dict]) -> str:
+    def when(event: dict) -> str:
+        return str(
+            event.get("lastTimestamp")
+            or event.get("eventTime")
+            or event.get("metadata", {}).get("creationTimestamp")
+            or ""
+        )
+
+    rows = []
+    for event in sorted(events, key=when):
+        target = event.get("involvedObject") or {}
+        rows.append(
+            f"{when(event)} {event.get('type', '')} {target.get('kind', '')}/"
+            f"{target.get('name', '')} {event.get('reason', '')} x{event.get('count', 1)}: "
+            f"{event.get('message', '')}"
+        )
+    return "\n".join(rows) + "\n" if rows else "no events\n"

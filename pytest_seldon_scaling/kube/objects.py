@@ -1,0 +1,152 @@
+"""Pure functions over Kubernetes objects as the API server returns them (plain dicts).
+
+What the watches record into the timeline is decided here: replica counts, conditions matched
+by ``type``, HPA status as an :class:`~pytest_seldon_scaling.timeline.HPASample`, and the object
+an Event is about.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..cluster import KINDS, ref_of
+from ..quantity import parse_quantity
+from ..timeline import HPASample
+
+# Deleted first: HPAs stop writing replicas, Models unload before their Servers go.
+DELETE_ORDER = ("hpa", "model", "server", "serverconfig", "configmap")
+
+_DNS_LABEL = re.compile(r"[^a-z0-9-]+")
+
+
+def api_version_kind(ref_kind: str) -> tuple[str, str]:
+    return KINDS[ref_kind]
+
+
+def name_of(obj: dict) -> str:
+    return obj.get("metadata", {}).get("name", "")
+
+
+def resource_version(obj: dict) -> str:
+    return str(obj.get("metadata", {}).get("resourceVersion", ""))
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def replicas_of(obj: dict) -> tuple[int | None, int | None, int | None]:
+    """``(spec.replicas, status.replicas, status.availableReplicas)``; None where unset."""
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    return (
+        _int_or_none(spec.get("replicas")),
+        _int_or_none(status.get("replicas")),
+        _int_or_none(status.get("availableReplicas")),
+    )
+
+
+def conditions_of(obj: dict) -> dict[str, tuple[str, str, str]]:
+    """``{type: (status, reason, message)}`` from ``status.conditions`` (matched by type)."""
+    found = {}
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if isinstance(condition, dict) and condition.get("type"):
+            found[condition["type"]] = (
+                str(condition.get("status", "Unknown")),
+                str(condition.get("reason", "") or ""),
+                str(condition.get("message", "") or ""),
+            )
+    return found
+
+
+def condition(obj: dict, type_: str) -> tuple[str, str, str] | None:
+    """One condition by type; None when the object does not carry it."""
+    return conditions_of(obj).get(type_)
+
+
+def _metric_value(current: dict) -> float | None:
+    for key in ("averageValue", "value"):
+        if current.get(key) is not None:
+            return float(parse_quantity(current[key]))
+    if current.get("averageUtilization") is not None:
+        return float(current["averageUtilization"])
+    return None
+
+
+def hpa_metrics(status: dict) -> dict[str, float]:
+    """``status.currentMetrics`` as ``{metric name: value}`` (natural units, e.g. rps)."""
+    metrics: dict[str, float] = {}
+    for entry in status.get("currentMetrics") or []:
+        # each entry keeps its data under its type in lowerCamelCase (object, containerResource)
+        type_ = str(entry.get("type", ""))
+        source = entry.get(type_[:1].lower() + type_[1:]) or {}
+        name = (source.get("metric") or {}).get("name") or source.get("name")
+        value = _metric_value(source.get("current") or {})
+        if name and value is not None:
+            metrics[name] = value
+    return metrics
+
+
+def hpa_sample(t: float, hpa: dict) -> HPASample | None:
+    """What an HPA's status says at ``t``; None before its first sync wrote a status."""
+    status = hpa.get("status") or {}
+    if "currentReplicas" not in status and "desiredReplicas" not in status:
+        return None
+    conditions = {
+        type_: (state, reason) for type_, (state, reason, _message) in conditions_of(hpa).items()
+    }
+    return HPASample(
+        t=t,
+        ref=ref_of(hpa),
+        current=int(status.get("currentReplicas") or 0),
+        desired=int(status.get("desiredReplicas") or 0),
+        metrics=hpa_metrics(status),
+        conditions=conditions,
+    )
+
+
+def same_hpa_state(a: HPASample, b: HPASample) -> bool:
+    return (a.current, a.desired, a.metrics, a.conditions) == (
+        b.current,
+        b.desired,
+        b.metrics,
+        b.conditions,
+    )
+
+
+def event_subject(event: dict) -> str:
+    """The ref an Event is about (``involvedObject``, or ``regarding`` for events.k8s.io)."""
+    target = event.get("involvedObject") or event.get("regarding") or {}
+    return ref_of({"kind": target.get("kind", ""), "metadata": {"name": target.get("name", "")}})
+
+
+def event_key(event: dict) -> tuple[str, int]:
+    """Identity of one occurrence: an Event object repeats with a growing ``count``."""
+    count = event.get("count") or (event.get("series") or {}).get("count") or 1
+    return event.get("metadata", {}).get("uid", name_of(event)), int(count)
+
+
+def is_terminating(obj: dict) -> bool:
+    return bool(obj.get("metadata", {}).get("deletionTimestamp"))
+
+
+def dns_label(text: str, max_length: int = 63) -> str:
+    """A DNS-1123 label from arbitrary text: lower case, ``[a-z0-9-]``, trimmed."""
+    label = _DNS_LABEL.sub("-", text.lower()).strip("-")
+    label = re.sub(r"-{2,}", "-", label)[:max_length].strip("-")
+    if not label:
+        raise ValueError(f"{text!r} has no character usable in a DNS label")
+    return label
+
+
+def ordinal_of(pod_name: str) -> int | None:
+    """StatefulSet ordinal from a pod name (``mlserver-2`` -> 2)."""
+    head, _, tail = pod_name.rpartition("-")
+    return int(tail) if head and tail.isdigit() else None
+
+
+def pod_ready(pod: dict) -> bool:
+    status = (pod.get("status") or {}).get("phase")
+    ready = condition(pod, "Ready")
+    return status == "Running" and ready is not None and ready[0] == "True"

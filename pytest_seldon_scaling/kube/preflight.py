@@ -1,0 +1,204 @@
+"""Preflight: can this machine / cluster run the suites? Named checks, each ok or missing with why.
+
+The plugin turns a failed check into a skip with its reason (never a crash): tools for kind
+mode (docker with a running engine, kind, kubectl, helm), and for a cluster the Core 2 CRDs,
+the scheduler, and (for HPA suites) the custom metrics API serving ``infer_rps``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..cluster import ClusterError
+from .client import KubeApi, ObjectNotFound
+
+CORE2_CRDS = (
+    "models.mlops.seldon.io",
+    "servers.mlops.seldon.io",
+    "serverconfigs.mlops.seldon.io",
+)
+SCHEDULER = "seldon-scheduler"
+CUSTOM_METRICS = "/apis/custom.metrics.k8s.io/v1beta1"
+INFER_RPS_CHECK = "custom-metrics-infer_rps"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    reason: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name}: {'ok' if self.ok else 'missing'}" + (
+            f" ({self.reason})" if self.reason else ""
+        )
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def missing(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    def get(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def skip_reason(self, *names: str) -> str | None:
+        """Why a test needing the named checks must be skipped; None when all passed."""
+        failed = [c for c in self.missing if not names or c.name in names]
+        return "; ".join(str(c) for c in failed) or None
+
+
+class PreflightFailed(Exception):
+    """The cluster cannot be used; ``reasons`` says why, one line per missing piece."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("; ".join(self.reasons))
+
+
+Runner = Callable[[list[str]], subprocess.CompletedProcess]
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+
+
+def resolve_binary(
+    name: str, explicit: str | None, which: Callable[[str], str | None] = shutil.which
+) -> str | None:
+    """The named binary (an option value, found on PATH if not a path) or ``name`` on PATH."""
+    return which(explicit) if explicit else which(name)
+
+
+def tool_checks(
+    *,
+    kind_binary: str | None = None,
+    kubectl_binary: str | None = None,
+    helm_binary: str | None = None,
+    which: Callable[[str], str | None] = shutil.which,
+    run: Runner = _run,
+) -> list[Check]:
+    """What kind mode needs on this machine; ``docker info`` proves the engine answers."""
+    checks = []
+    docker = which("docker")
+    if docker is None:
+        checks.append(Check("docker", False, "docker not found on PATH (kind runs in Docker)"))
+    else:
+        try:
+            answer = run([docker, "info", "--format", "{{.ServerVersion}}"])
+        except (OSError, subprocess.TimeoutExpired) as error:
+            checks.append(Check("docker", False, f"`docker info` failed: {error}"))
+        else:
+            if answer.returncode == 0:
+                checks.append(Check("docker", True, f"engine {answer.stdout.strip()}"))
+            else:
+                said = (answer.stderr or answer.stdout).strip().splitlines()
+                checks.append(
+                    Check(
+                        "docker",
+                        False,
+                        "the Docker engine does not answer (`docker info`: "
+                        f"{said[-1] if said else 'exit ' + str(answer.returncode)})",
+                    )
+                )
+    for tool, explicit, option in (
+        ("kind", kind_binary, "--seldon-kind-binary"),
+        ("kubectl", kubectl_binary, "--seldon-kubectl-binary"),
+        ("helm", helm_binary, "--seldon-helm-binary"),
+    ):
+        found = resolve_binary(tool, explicit, which)
+        if found:
+            checks.append(Check(tool, True, found))
+        else:
+            where = f"{explicit!r} is not an executable" if explicit else f"{tool} not on PATH"
+            checks.append(Check(tool, False, f"{where}; install it or pass {option}"))
+    return checks
+
+
+def cluster_checks(api: KubeApi, *, hpa: bool = True, require_series: bool = True) -> list[Check]:
+    """The Core 2 CRDs, the namespace, the scheduler and (``hpa``) ``infer_rps`` served.
+
+    ``require_series=False`` accepts a custom metrics API that answers but lists no
+    ``infer_rps`` yet: right after our own install, where the rule is known to be there.
+    """
+    checks = []
+    try:
+        api.get_json("/version", "reading the API server version")
+    except ClusterError as error:
+        return [Check("api-server", False, str(error))]
+    checks.append(Check("api-server", True))
+    crd = "apiextensions.k8s.io/v1"
+    for name in CORE2_CRDS:
+        try:
+            api.get_json(f"/apis/{crd}/customresourcedefinitions/{name}", f"reading CRD {name}")
+            checks.append(Check(f"crd-{name}", True))
+        except ObjectNotFound:
+            checks.append(
+                Check(f"crd-{name}", False, "not installed (helm chart seldon-core-v2-crds)")
+            )
+        except ClusterError as error:
+            checks.append(Check(f"crd-{name}", False, str(error)))
+    ns = api.namespace
+    try:
+        api.get_json(f"/api/v1/namespaces/{ns}", f"reading namespace {ns}")
+        checks.append(Check("namespace", True, ns))
+    except ClusterError as error:
+        checks.append(Check("namespace", False, str(error)))
+    checks.append(scheduler_check(api))
+    if hpa:
+        checks.append(_infer_rps_check(api, require_series))
+    return checks
+
+
+def scheduler_check(api: KubeApi) -> Check:
+    path = f"/apis/apps/v1/namespaces/{api.namespace}/statefulsets/{SCHEDULER}"
+    try:
+        scheduler = api.get_json(path, f"reading statefulset {SCHEDULER}")
+    except ObjectNotFound:
+        return Check(
+            "scheduler",
+            False,
+            f"no statefulset {SCHEDULER} in namespace {api.namespace} "
+            "(helm chart seldon-core-v2-runtime installs it)",
+        )
+    except ClusterError as error:
+        return Check("scheduler", False, str(error))
+    ready = (scheduler.get("status") or {}).get("readyReplicas") or 0
+    if ready < 1:
+        return Check("scheduler", False, f"{SCHEDULER} has no ready replica")
+    return Check("scheduler", True, f"{ready} ready")
+
+
+def _infer_rps_check(api: KubeApi, require_series: bool) -> Check:
+    try:
+        listing = api.get_json(CUSTOM_METRICS, "reading the custom metrics API")
+    except ObjectNotFound:
+        return Check(
+            INFER_RPS_CHECK,
+            False,
+            f"{CUSTOM_METRICS} is not served: install prometheus-adapter (HPA suites need it)",
+        )
+    except ClusterError as error:
+        return Check(INFER_RPS_CHECK, False, str(error))
+    names = {r.get("name", "") for r in listing.get("resources") or []}
+    if any(n.endswith("/infer_rps") for n in names):
+        return Check(INFER_RPS_CHECK, True)
+    if not require_series:
+        return Check(INFER_RPS_CHECK, True, "served; infer_rps is listed once a model has traffic")
+    return Check(
+        INFER_RPS_CHECK,
+        False,
+        "custom.metrics.k8s.io lists no infer_rps: the prometheus-adapter rule for "
+        "seldon_model_infer_total is missing, or Prometheus holds no such series yet "
+        "(the adapter lists a metric once one inference has been scraped)",
+    )

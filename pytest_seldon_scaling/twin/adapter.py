@@ -1,0 +1,292 @@
+"""Prometheus and the Prometheus Adapter, just enough to turn agent counters into ``infer_rps``.
+
+``parse_adapter_config`` reads the adapter ``ConfigMap`` the user applied (``config.yaml`` with
+``rules``: ``seriesQuery``, ``resources.overrides``, ``name.matches``/``as``, ``metricsQuery``).
+The twin evaluates the metrics queries of the shape Seldon documents,
+``<agg> by (<<.GroupBy>>) (<fn>(<<.Series>>{<<.LabelMatchers>>}[W]))`` with ``fn`` one of
+``rate``, ``increase``, ``irate`` and ``agg`` one of ``sum``, ``avg``, ``max``, ``min``; any other
+shape is reported as an error naming the ConfigMap and the field, never guessed.
+
+:class:`MetricsDB` keeps scraped samples of counters and evaluates ``rate`` with Prometheus's
+extrapolation (``extrapolatedRate`` in ``promql/functions.go``), so a 2 m window, the 15 s
+scrape interval and a pod that disappeared behave as they do on a real cluster. The adapter's
+periodic re-listing of series (``--metrics-relist-interval``) is not modelled: a series is
+queryable from its second sample on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import yaml
+
+from ..hpa import MetricUnavailable
+from ..load.profile import ProfileError, parse_duration
+
+_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
+_QUERY = re.compile(
+    r"^\s*(?P<agg>sum|avg|max|min)\s+by\s*\(\s*<<\.GroupBy>>\s*\)\s*\(\s*"
+    r"(?P<fn>rate|irate|increase)\s*\(\s*<<\.Series>>\s*\{\s*<<\.LabelMatchers>>\s*\}\s*"
+    r"\[\s*(?P<window>[0-9]+(?:ms|s|m|h))\s*\]\s*\)\s*\)\s*$",
+    re.S,
+)
+
+
+class AdapterConfigError(ValueError):
+    """An adapter ConfigMap the twin cannot use; the message names the object and field."""
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str
+    value: str
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        actual = labels.get(self.label, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        found = re.fullmatch(self.value, actual) is not None
+        return found if self.op == "=~" else not found
+
+
+@dataclass(frozen=True)
+class AdapterRule:
+    """One ``rules[]`` entry, compiled."""
+
+    index: int
+    series: str
+    series_matchers: tuple[Matcher, ...]
+    resources: Mapping[str, tuple[str, str]]  # label -> (group, resource)
+    name_matches: str
+    name_as: str
+    aggregation: str
+    function: str
+    window: float
+
+    def metric_name(self) -> str | None:
+        pattern = re.compile(self.name_matches)
+        if not pattern.search(self.series):
+            return None
+        replacement = re.sub(r"\$\{?(\d+)\}?", r"\\\1", self.name_as or "$0")
+        replacement = replacement.replace("\\0", "\\g<0>")
+        return pattern.sub(replacement, self.series) if self.name_as else self.series
+
+    def label_for(self, group: str, resource: str) -> str | None:
+        for label, (rule_group, rule_resource) in self.resources.items():
+            if rule_group == group and _singular(rule_resource) == _singular(resource):
+                return label
+        return None
+
+
+def _singular(resource: str) -> str:
+    resource = resource.lower()
+    return resource[:-1] if resource.endswith("s") else resource
+
+
+def parse_adapter_config(configmap: Mapping) -> list[AdapterRule]:
+    """The rules of a Prometheus Adapter ConfigMap (``data["config.yaml"]``)."""
+    name = f"ConfigMap/{(configmap.get('metadata') or {}).get('name', '')}"
+    text = (configmap.get("data") or {}).get("config.yaml")
+    if text is None:
+        raise AdapterConfigError(f"{name}: data.config.yaml: missing")
+    try:
+        config = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise AdapterConfigError(f"{name}: data.config.yaml: not YAML ({error})") from None
+    rules = config.get("rules")
+    if not isinstance(rules, list):
+        raise AdapterConfigError(f"{name}: data.config.yaml rules: must be a list")
+    return [_parse_rule(name, i, rule) for i, rule in enumerate(rules)]
+
+
+def _parse_rule(name: str, index: int, rule: Mapping) -> AdapterRule:
+    where = f"{name}: data.config.yaml rules[{index}]"
+    if not isinstance(rule, Mapping):
+        raise AdapterConfigError(f"{where}: must be a mapping")
+    series_query = str(rule.get("seriesQuery") or "").strip()
+    matchers = _parse_selector(series_query, f"{where}.seriesQuery")
+    names = [m.value for m in matchers if m.label == "__name__" and m.op == "="]
+    if not names:
+        raise AdapterConfigError(f'{where}.seriesQuery: needs {{__name__="<series>"}}')
+    resources: dict[str, tuple[str, str]] = {}
+    for label, target in ((rule.get("resources") or {}).get("overrides") or {}).items():
+        if not isinstance(target, Mapping) or "resource" not in target:
+            raise AdapterConfigError(f"{where}.resources.overrides.{label}: needs resource")
+        resources[label] = (str(target.get("group", "")), str(target["resource"]))
+    naming = rule.get("name") or {}
+    query = str(rule.get("metricsQuery") or "")
+    match = _QUERY.match(query)
+    if match is None:
+        raise AdapterConfigError(
+            f"{where}.metricsQuery: the twin evaluates '<sum|avg|max|min> by (<<.GroupBy>>) "
+            f"(<rate|irate|increase>(<<.Series>>{{<<.LabelMatchers>>}}[W]))', not {query!r}"
+        )
+    try:
+        window = parse_duration(match["window"])
+    except ProfileError as error:
+        raise AdapterConfigError(f"{where}.metricsQuery: {error}") from None
+    return AdapterRule(
+        index=index,
+        series=names[0],
+        series_matchers=tuple(m for m in matchers if m.label != "__name__"),
+        resources=resources,
+        name_matches=str(naming.get("matches") or "^(.*)$"),
+        name_as=str(naming.get("as") or ""),
+        aggregation=match["agg"],
+        function=match["fn"],
+        window=window,
+    )
+
+
+def _parse_selector(text: str, where: str) -> list[Matcher]:
+    body = text.strip()
+    prefix, brace, rest = body.partition("{")
+    matchers: list[Matcher] = []
+    if prefix.strip():
+        matchers.append(Matcher("__name__", "=", prefix.strip()))
+    if not brace:
+        return matchers
+    if not rest.rstrip().endswith("}"):
+        raise AdapterConfigError(f"{where}: unbalanced braces in {text!r}")
+    inner = rest.rstrip()[:-1]
+    position = 0
+    while position < len(inner.strip()):
+        found = _MATCHER.match(inner, position)
+        if found is None:
+            raise AdapterConfigError(f"{where}: cannot parse label matcher at {inner[position:]!r}")
+        matchers.append(Matcher(found[1], found[2], found[3]))
+        position = found.end()
+    return matchers
+
+
+# -- samples and queries ---------------------------------------------------------------------
+
+
+@dataclass
+class Series:
+    labels: dict[str, str]
+    samples: deque = field(default_factory=deque)  # (t, value)
+
+
+class MetricsDB:
+    """Scraped counter samples, kept for ``retention`` seconds."""
+
+    def __init__(self, retention: float = 900.0) -> None:
+        self.retention = retention
+        self._series: dict[tuple, Series] = {}
+
+    def scrape(self, t: float, samples: Iterable[tuple[Mapping[str, str], float]]) -> None:
+        for labels, value in samples:
+            key = tuple(sorted(labels.items()))
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = Series(dict(labels))
+            series.samples.append((t, value))
+        horizon = t - self.retention
+        for key in [k for k, s in self._series.items() if s.samples[-1][0] < horizon]:
+            del self._series[key]
+        for series in self._series.values():
+            while series.samples and series.samples[0][0] < horizon:
+                series.samples.popleft()
+
+    def select(self, name: str, matchers: Sequence[Matcher]) -> list[Series]:
+        return [
+            s
+            for s in self._series.values()
+            if s.labels.get("__name__") == name and all(m.matches(s.labels) for m in matchers)
+        ]
+
+
+def extrapolated_rate(
+    samples: Sequence[tuple[float, float]], start: float, end: float, *, is_rate: bool
+) -> float | None:
+    """Prometheus ``rate``/``increase`` over the range ``(start, end]`` (None: < 2 samples)."""
+    points = [(t, v) for t, v in samples if start < t <= end]
+    if len(points) < 2:
+        return None
+    first_t, first_v = points[0]
+    last_t, last_v = points[-1]
+    result = last_v - first_v
+    previous = first_v
+    for _, value in points[1:]:
+        if value < previous:  # counter reset
+            result += previous
+        previous = value
+    sampled = last_t - first_t
+    average_step = sampled / (len(points) - 1)
+    to_start = first_t - start
+    to_end = end - last_t
+    if result > 0 and first_v >= 0:
+        to_zero = sampled * (first_v / result)
+        to_start = min(to_start, to_zero)
+    threshold = average_step * 1.1
+    interval = sampled
+    interval += to_start if to_start < threshold else average_step / 2
+    interval += to_end if to_end < threshold else average_step / 2
+    result *= interval / sampled
+    return result / (end - start) if is_rate else result
+
+
+def _irate(samples: Sequence[tuple[float, float]], start: float, end: float) -> float | None:
+    points = [(t, v) for t, v in samples if start < t <= end]
+    if len(points) < 2:
+        return None
+    (t0, v0), (t1, v1) = points[-2], points[-1]
+    increase = v1 - v0 if v1 >= v0 else v1
+    return increase / (t1 - t0)
+
+
+def query_metric(
+    rules: Sequence[AdapterRule],
+    db: MetricsDB,
+    now: float,
+    metric: str,
+    *,
+    group: str,
+    resource: str,
+    name: str,
+    namespace: str,
+    selector: Mapping[str, str] | None = None,
+) -> float:
+    """What ``custom.metrics.k8s.io`` returns for ``<resource>/<name>/<metric>`` at ``now``.
+
+    Raises :class:`MetricUnavailable` (the HPA's FailedGetObjectMetric) when no rule serves
+    the metric for that resource, or the query returns no series.
+    """
+    candidates = [r for r in rules if r.metric_name() == metric]
+    rule = next((r for r in candidates if r.label_for(group, resource)), None)
+    if rule is None:
+        raise MetricUnavailable(
+            f'unable to get metric {metric}: no adapter rule serves "{metric}" for '
+            f"{resource}.{group or 'core'}"
+            + ("" if rules else " (no Prometheus Adapter ConfigMap applied)")
+        )
+    label = rule.label_for(group, resource)
+    matchers = [*list(rule.series_matchers), Matcher(label, "=", name)]
+    namespace_label = rule.label_for("", "namespace")
+    if namespace_label:
+        matchers.append(Matcher(namespace_label, "=", namespace))
+    matchers += [Matcher(k, "=", str(v)) for k, v in (selector or {}).items()]
+    values = []
+    for series in db.select(rule.series, matchers):
+        if rule.function == "irate":
+            value = _irate(series.samples, now - rule.window, now)
+        else:
+            value = extrapolated_rate(
+                series.samples, now - rule.window, now, is_rate=rule.function == "rate"
+            )
+        if value is not None:
+            values.append(value)
+    if not values:
+        raise MetricUnavailable(
+            f"unable to get metric {metric}: the server could not find the metric {metric} "
+            f"for {resource} {name}"
+        )
+    aggregate = {"sum": sum, "max": max, "min": min, "avg": lambda v: sum(v) / len(v)}
+    return float(aggregate[rule.aggregation](values))

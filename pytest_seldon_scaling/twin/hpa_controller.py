@@ -1,0 +1,166 @@
+"""The HorizontalPodAutoscaler controller on the twin: a sync loop around :mod:`..hpa`.
+
+Each HPA is synced when it is created and then every ``hpa_sync_period`` seconds. A sync reads
+the target's ``/scale`` (Model or Server), asks the Prometheus Adapter for every metric
+(:func:`.adapter.query_metric` over the scraped agent counters), lists the namespace's pods
+(the Model selector ``server=<name>`` matches none, the Server selector
+``seldon-server-name=<name>`` matches the server pods), runs
+:meth:`pytest_seldon_scaling.hpa.HPAController.sync`, writes ``spec.replicas`` through the
+target's ``/scale`` when it rescales, and writes the HPA status. Resource (CPU/memory),
+Pods and External metrics are not modelled: they are reported as unavailable metrics, so
+the HPA shows the failure a cluster without those metrics would show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import simpy
+
+from ..cluster import ClusterError
+from ..hpa import HPAController, HPAError, MetricUnavailable, Pod
+from ..timeline import HPASample, Timeline
+from .adapter import AdapterRule, MetricsDB, query_metric
+from .controller import timestamp
+from .settings import TwinSettings
+from .store import ObjectStore
+
+RulesProvider = Callable[[], tuple[Sequence[AdapterRule], str | None]]
+
+
+class HPAControllers:
+    """Every HPA of the namespace, each with its own sync loop."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: TwinSettings,
+        store: ObjectStore,
+        timeline: Timeline,
+        metrics: MetricsDB,
+        rules: RulesProvider,
+        pods: Callable[[], list[Pod]],
+    ) -> None:
+        self.env = env
+        self.settings = settings
+        self.store = store
+        self.timeline = timeline
+        self.metrics = metrics
+        self.rules = rules
+        self.pods = pods
+        self.controllers: dict[str, HPAController] = {}
+        store.watch(self._on_change)
+
+    def _on_change(self, event: str, ref: str, obj: dict) -> None:
+        if not ref.startswith("hpa/"):
+            return
+        if event == "DELETED":
+            self.controllers.pop(ref, None)
+            return
+        controller = self.controllers.get(ref)
+        try:
+            if controller is None:
+                self.controllers[ref] = HPAController(
+                    obj,
+                    tolerance=self.settings.hpa_tolerance,
+                    downscale_stabilization_seconds=self.settings.hpa_downscale_stabilization,
+                )
+                self.env.process(self._loop(ref, self.controllers[ref]))
+            else:
+                controller.update(obj)
+        except HPAError as error:
+            self.timeline.record_event(self.env.now, ref, "FailedUpdate", str(error))
+
+    def _loop(self, ref: str, controller: HPAController):
+        yield self.env.timeout(0)
+        while self.controllers.get(ref) is controller:
+            self.sync(ref, controller)
+            yield self.env.timeout(self.settings.hpa_sync_period)
+
+    def _target(self, controller: HPAController) -> tuple[str, dict | ClusterError]:
+        target = controller.spec["scaleTargetRef"]
+        kind = str(target.get("kind", "")).lower()
+        ref = f"{kind}/{target['name']}"
+        if kind not in ("model", "server"):
+            return ref, ClusterError(f"no /scale for {target.get('kind')} {target['name']}")
+        if not self.store.exists(ref):
+            return ref, ClusterError(f'{kind}s.mlops.seldon.io "{target["name"]}" not found')
+        return ref, self.store.get_scale(ref)
+
+    def _observations(self, controller: HPAController) -> list[object]:
+        rules, broken = self.rules()
+        observations: list[object] = []
+        for metric in controller.spec.get("metrics") or []:
+            kind = metric.get("type")
+            if kind != "Object":
+                observations.append(
+                    MetricUnavailable(f"{kind} metrics are not modelled by the twin")
+                )
+                continue
+            source = metric.get("object") or {}
+            described = source.get("describedObject") or {}
+            api_version = str(described.get("apiVersion", ""))
+            group = api_version.split("/", 1)[0] if "/" in api_version else ""
+            name = (source.get("metric") or {}).get("name", "")
+            selector = ((source.get("metric") or {}).get("selector") or {}).get("matchLabels")
+            if broken:
+                observations.append(MetricUnavailable(broken))
+                continue
+            try:
+                observations.append(
+                    query_metric(
+                        rules,
+                        self.metrics,
+                        self.env.now,
+                        name,
+                        group=group,
+                        resource=str(described.get("kind", "")),
+                        name=str(described.get("name", "")),
+                        namespace=self.store.namespace,
+                        selector=selector,
+                    )
+                )
+            except MetricUnavailable as error:
+                observations.append(error)
+        return observations
+
+    def sync(self, ref: str, controller: HPAController) -> None:
+        target_ref, scale = self._target(controller)
+        others = []
+        for other_ref, other in self.controllers.items():
+            if other_ref == ref:
+                continue
+            _, other_scale = self._target(other)
+            if isinstance(other_scale, dict) and other_scale["status"].get("selector"):
+                others.append(other_scale["status"]["selector"])
+        result = controller.sync(
+            self.env.now,
+            scale,
+            self._observations(controller),
+            self.pods(),
+            other_hpa_selectors=others,
+        )
+        if result.rescaled and isinstance(scale, dict):
+            self.store.set_scale(target_ref, result.desired_replicas)
+            self.timeline.record_event(
+                self.env.now,
+                target_ref,
+                "SuccessfulRescale",
+                f"{ref}: New size: {result.desired_replicas}; reason: {result.reason}",
+            )
+        status = controller.status(result)
+        for condition in status["conditions"]:
+            condition["lastTransitionTime"] = timestamp(condition["lastTransitionTime"])
+        if "lastScaleTime" in status:
+            status["lastScaleTime"] = timestamp(status["lastScaleTime"])
+        self.store.set_status(ref, status)
+        self.timeline.record_hpa(
+            HPASample(
+                self.env.now,
+                ref,
+                result.current_replicas,
+                result.desired_replicas,
+                result.metric_values,
+                dict(result.conditions),
+            )
+        )

@@ -1,0 +1,372 @@
+"""The Core 2 scheduler's pure decisions: placement, model state, server scale up/down.
+
+Transcribed from ``scheduler/pkg/scheduler/scheduler.go`` (filters, sorters,
+``scheduleToServer``, ``findAndUpdateToServers``), ``store/memory_status.go``
+(``updateModelState``, ``FailedScheduling``) and ``server/utils.go``
+(``shouldScaleUp``/``shouldScaleDown``) as digested in the spec. Everything here is a function
+of plain data; the SimPy scheduler (:mod:`.scheduler_service`) holds the state and calls them.
+
+Servers are considered in the order given (Go iterates a map there, so Core 2's order between
+servers not already hosting the model is unspecified); replicas are ordered by the three stable
+sorts of the default config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+MAX_UINT32 = 4294967295
+
+NO_MATCHING_SERVERS = "Failed to schedule model as no matching servers are available"
+NOT_ENOUGH_REPLICAS = "Failed to schedule model as no matching server had enough suitable replicas"
+
+# Model replica states (mesh.go ModelReplicaState)
+LOAD_REQUESTED = "LoadRequested"
+LOADING = "Loading"
+LOADED = "Loaded"
+LOAD_FAILED = "LoadFailed"
+AVAILABLE = "Available"
+LOADED_UNAVAILABLE = "LoadedUnavailable"
+UNLOAD_ENVOY_REQUESTED = "UnloadEnvoyRequested"
+UNLOAD_REQUESTED = "UnloadRequested"
+UNLOADING = "Unloading"
+UNLOADED = "Unloaded"
+UNLOAD_FAILED = "UnloadFailed"
+DRAINING = "Draining"
+REPLICA_STATE_UNKNOWN = "ModelReplicaStateUnknown"
+
+ALREADY_LOADING_OR_LOADED = frozenset({LOADING, LOADED, AVAILABLE, LOADED_UNAVAILABLE})
+IS_LOADING_OR_LOADED = ALREADY_LOADING_OR_LOADED | {LOAD_REQUESTED}
+UNLOADING_OR_UNLOADED = frozenset(
+    {UNLOAD_ENVOY_REQUESTED, UNLOAD_REQUESTED, UNLOADING, UNLOADED, REPLICA_STATE_UNKNOWN}
+)
+CAN_RECEIVE_TRAFFIC = frozenset({LOADED, AVAILABLE, LOADED_UNAVAILABLE, DRAINING})
+
+# Model states (proto ModelStatus.ModelState)
+MODEL_STATE_UNKNOWN = "ModelStateUnknown"
+MODEL_PROGRESSING = "ModelProgressing"
+MODEL_AVAILABLE = "ModelAvailable"
+MODEL_FAILED = "ModelFailed"
+MODEL_TERMINATING = "ModelTerminating"
+MODEL_TERMINATED = "ModelTerminated"
+MODEL_TERMINATE_FAILED = "ModelTerminateFailed"
+SCHEDULE_FAILED = "ScheduleFailed"
+MODEL_SCALED_DOWN = "ModelScaledDown"
+
+
+# -- plain data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplicaStatus:
+    """State of one model-version replica on one server replica."""
+
+    state: str
+    reason: str = ""
+    timestamp: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What the scheduler knows of the latest version of a model.
+
+    ``memory`` is bytes per replica (already × instance count); ``server`` pins the model to a
+    Server (``spec.server``); ``assigned_server`` is the server the latest version currently
+    has (``None`` when unassigned); ``replica_states`` maps server-replica index to the state
+    of this version there.
+    """
+
+    name: str
+    memory: int = 0
+    replicas: int = 1
+    min_replicas: int = 0
+    max_replicas: int = 0
+    requirements: tuple[str, ...] = ()
+    server: str | None = None
+    explainer: bool = False
+    assigned_server: str | None = None
+    replica_states: Mapping[int, str] = field(default_factory=dict)
+    deleted: bool = False
+
+    def state_on(self, server: str, index: int) -> str | None:
+        if self.assigned_server != server:
+            return None
+        return self.replica_states.get(index)
+
+    def has_live_replicas(self) -> bool:
+        return any(s in CAN_RECEIVE_TRAFFIC for s in self.replica_states.values())
+
+    def is_loading_or_loaded_on_server(self) -> bool:
+        return any(s in IS_LOADING_OR_LOADED for s in self.replica_states.values())
+
+
+@dataclass(frozen=True)
+class ServerReplica:
+    """A connected agent: ``available_memory`` as the agent reports it (with over-commit)."""
+
+    index: int
+    available_memory: int = 0
+    reserved_memory: int = 0
+    capabilities: tuple[str, ...] = ()
+    draining: bool = False
+    loaded_models: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ServerSnapshot:
+    """A Server as the scheduler store sees it (``expected_replicas`` -1 until notified)."""
+
+    name: str
+    replicas: Sequence[ServerReplica] = ()
+    shared: bool = True
+    expected_replicas: int = -1
+    min_replicas: int = 0
+    max_replicas: int = 0
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Outcome of ``scheduleToServer`` for one model.
+
+    On success ``server``/``replicas`` are where the latest version must be loaded (other
+    replicas of the version get unloaded). ``failure`` holds the exact reason text otherwise;
+    ``reset`` says the model's server assignment is cleared. ``scale_up_server`` is the server
+    a ``SERVER_SCALE_UP`` event is built for (only a previously assigned one).
+    """
+
+    server: str | None = None
+    replicas: tuple[int, ...] = ()
+    partial: bool = False
+    scale_up_server: str | None = None
+    failure: str | None = None
+    reset: bool = False
+
+    @property
+    def scheduled(self) -> bool:
+        return self.failure is None
+
+    @property
+    def scale_up(self) -> bool:
+        return self.scale_up_server is not None
+
+
+# -- filters ---------------------------------------------------------------------------------
+
+
+def server_filter_reason(model: ModelSpec, server: ServerSnapshot) -> str | None:
+    """Why a server is rejected for a model (None when every server filter passes)."""
+    if len(server.replicas) == 0:
+        return "ServerReplicaFilter: no replicas"
+    if model.server:
+        if model.server != server.name:
+            return f"SharingServerFilter: model requires server {model.server}"
+    elif not server.shared:
+        return "SharingServerFilter: server not shared"
+    if server.expected_replicas == 0:
+        return "DeletedServerFilter: server expected replicas is 0"
+    capabilities = {c.strip() for c in server.replicas[0].capabilities}
+    missing = [r for r in model.requirements if r.strip() not in capabilities]
+    if missing:
+        return f"ServerRequirementFilter: missing capabilities {missing}"
+    return None
+
+
+def replica_filter_reason(model: ModelSpec, server: str, replica: ServerReplica) -> str | None:
+    """Why a server replica is rejected for a model (None when every replica filter passes)."""
+    free = max(0, replica.available_memory - replica.reserved_memory)
+    already_here = model.state_on(server, replica.index) in ALREADY_LOADING_OR_LOADED
+    if model.memory > free and not already_here:
+        return f"AvailableMemoryReplicaFilter: needs {model.memory}, has {free}"
+    if model.explainer and "alibi-explain" not in {c.strip() for c in replica.capabilities}:
+        return "ExplainerFilter: no alibi-explain capability"
+    if replica.draining:
+        return "ReplicaDrainingFilter: replica draining"
+    return None
+
+
+# -- sorters ---------------------------------------------------------------------------------
+
+
+def sort_servers(model: ModelSpec, servers: Sequence[ServerSnapshot]) -> list[ServerSnapshot]:
+    """``ModelAlreadyLoadedOnServerSorter``: the model's current server first, others in order."""
+    return sorted(servers, key=lambda s: s.name != model.assigned_server)
+
+
+def sort_replicas(
+    model: ModelSpec, server: str, replicas: Sequence[ServerReplica]
+) -> list[ServerReplica]:
+    """The three stable sorts (index, then free memory, then already-loaded); last one wins."""
+    ordered = sorted(replicas, key=lambda r: r.index)
+    ordered.sort(key=lambda r: -((r.available_memory - r.reserved_memory) % (1 << 64)))
+    ordered.sort(key=lambda r: model.state_on(server, r.index) not in IS_LOADING_OR_LOADED)
+    return ordered
+
+
+# -- placement -------------------------------------------------------------------------------
+
+
+def place_model(model: ModelSpec, servers: Sequence[ServerSnapshot]) -> Placement:
+    """Where ``scheduleToServer`` puts the latest version of ``model`` on ``servers``."""
+    if model.deleted:
+        return Placement(server=model.assigned_server, replicas=())
+    candidates = [s for s in servers if server_filter_reason(model, s) is None]
+    if not candidates:
+        return Placement(failure=NO_MATCHING_SERVERS, reset=not model.has_live_replicas())
+    candidates = sort_servers(model, candidates)
+    desired = model.replicas
+    chosen = _find_server(model, candidates, desired, desired)
+    partial = False
+    if chosen is None and model.min_replicas > 0:
+        chosen = _find_server(model, candidates, desired, model.min_replicas)
+        partial = chosen is not None
+    desired_met = chosen is not None and not partial
+    # desired not met: the event names the model's previously assigned server, if any
+    scale_up_server = None if desired_met else (model.assigned_server or None)
+    if chosen is None:
+        reset = not model.has_live_replicas() and not model.is_loading_or_loaded_on_server()
+        return Placement(failure=NOT_ENOUGH_REPLICAS, reset=reset, scale_up_server=scale_up_server)
+    server, indices = chosen
+    return Placement(
+        server=server, replicas=indices, partial=partial, scale_up_server=scale_up_server
+    )
+
+
+def _find_server(
+    model: ModelSpec, servers: Sequence[ServerSnapshot], desired: int, needed: int
+) -> tuple[str, tuple[int, ...]] | None:
+    for server in servers:
+        suitable = [
+            r for r in server.replicas if replica_filter_reason(model, server.name, r) is None
+        ]
+        if len(suitable) < needed:
+            continue
+        ordered = sort_replicas(model, server.name, suitable)
+        count = needed if needed == desired else min(len(suitable), desired)
+        return server.name, tuple(r.index for r in ordered[:count])
+    return None
+
+
+# -- model state -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """A model version's aggregated state as the scheduler reports it."""
+
+    state: str
+    reason: str = ""
+    available_replicas: int = 0
+    unavailable_replicas: int = 0
+
+
+def model_state(
+    replicas: Mapping[int, ReplicaStatus | str],
+    spec_replicas: int,
+    min_replicas: int = 0,
+    *,
+    previous_available_is_other_version: bool = False,
+    latest: bool = True,
+    deleted: bool = False,
+) -> ModelStatus:
+    """``updateModelState``: aggregate replica states into the model version's state.
+
+    ``previous_available_is_other_version``: the last version in ``ModelAvailable`` is a
+    different (older) version, which keeps a rolling update Available as soon as one replica
+    of the new version is.
+    """
+    statuses = {i: _status(s) for i, s in replicas.items()}
+    if deleted or not latest:
+        states = [s.state for s in statuses.values()]
+        if UNLOAD_FAILED in states:
+            return ModelStatus(MODEL_TERMINATE_FAILED)
+        busy = {UNLOADING, UNLOAD_REQUESTED, UNLOAD_ENVOY_REQUESTED, AVAILABLE, LOADED}
+        busy |= {LOADING, LOAD_REQUESTED, LOADED_UNAVAILABLE, DRAINING}
+        if any(s in busy for s in states):
+            return ModelStatus(MODEL_TERMINATING)
+        return ModelStatus(MODEL_TERMINATED)
+    available = loading = failed = 0
+    failed_reason, failed_at = "", None
+    for status in statuses.values():
+        if status.state == AVAILABLE:
+            available += 1
+        elif status.state in (LOAD_REQUESTED, LOADING, LOADED):
+            loading += 1
+        elif status.state in (LOAD_FAILED, LOADED_UNAVAILABLE):
+            failed += 1
+            if failed_at is None or status.timestamp >= failed_at:
+                failed_reason, failed_at = status.reason, status.timestamp
+    unavailable = loading + failed
+    if failed > 0:
+        return ModelStatus(MODEL_FAILED, failed_reason, available, unavailable)
+    if available == 0 and spec_replicas == 0 and min_replicas == 0:
+        return ModelStatus(MODEL_SCALED_DOWN, "", available, unavailable)
+    if (
+        available == spec_replicas
+        or (min_replicas > 0 and available >= min_replicas)
+        or (available > 0 and previous_available_is_other_version)
+    ):
+        return ModelStatus(MODEL_AVAILABLE, "", available, unavailable)
+    return ModelStatus(MODEL_PROGRESSING, "", available, unavailable)
+
+
+def failed_scheduling_status(
+    replicas: Mapping[int, ReplicaStatus | str], spec_replicas: int, reason: str
+) -> ModelStatus:
+    """``FailedScheduling``: ``ScheduleFailed`` with the loaded replicas still counted."""
+    states = [_status(s).state for s in replicas.values()]
+    available = sum(1 for s in states if s in (LOADED, AVAILABLE, LOADED_UNAVAILABLE))
+    if available == 0:
+        available = sum(1 for s in states if s == DRAINING)
+    unavailable = (spec_replicas - available) & MAX_UINT32
+    return ModelStatus(SCHEDULE_FAILED, reason, available, unavailable)
+
+
+def _status(value: ReplicaStatus | str) -> ReplicaStatus:
+    return value if isinstance(value, ReplicaStatus) else ReplicaStatus(value)
+
+
+# -- server autoscaling ----------------------------------------------------------------------
+
+
+def server_scale_up_target(
+    expected_replicas: int, max_replicas: int, max_model_replicas: int
+) -> int | None:
+    """``shouldScaleUp``: the replica count to request, or None when it does not fire.
+
+    ``max_model_replicas`` is the largest ``spec.replicas`` of the models assigned to the
+    server. Fires even when the target equals the current count (a harmless patch in Core 2).
+    """
+    if expected_replicas < 0 or max_replicas < 1:
+        return None
+    if max_model_replicas > expected_replicas:
+        return min(max_model_replicas, max_replicas)
+    return None
+
+
+def server_scale_down_target(
+    expected_replicas: int,
+    min_replicas: int,
+    empty_replicas: int,
+    max_model_replicas: int,
+    pack_threshold: float,
+    pack_draw: float,
+) -> int | None:
+    """``shouldScaleDown``: the replica count to request, or None when it does not fire.
+
+    ``pack_draw`` is the uniform [0, 1) number Core 2 draws per evaluation; packing is tried
+    when it exceeds ``1 - pack_threshold``. Arithmetic is uint32 as in Go: more empty replicas
+    than expected ones wraps around to a huge target (which the controller then rejects).
+    """
+    floor = min_replicas if min_replicas != 0 else 1
+    current = expected_replicas & MAX_UINT32
+    try_pack = pack_draw > 1 - pack_threshold and max_model_replicas < current
+    target = max(floor, (current - empty_replicas) & MAX_UINT32)
+    if try_pack:
+        remove = (current - max_model_replicas) & MAX_UINT32
+        keep = (current - remove) & MAX_UINT32
+        if remove > empty_replicas and keep > 0:
+            target = max(floor, keep)
+    if (try_pack or empty_replicas > 0) and expected_replicas > 1:
+        return target
+    return None

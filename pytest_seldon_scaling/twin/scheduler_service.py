@@ -1,0 +1,654 @@
+"""The Core 2 scheduler as a SimPy process: its in-memory store, Envoy syncs, draining.
+
+State lives here; every decision is delegated to the pure functions of :mod:`.scheduler`
+(``place_model``, ``model_state``, ``server_scale_up_target``, ``server_scale_down_target``).
+The flows follow the spec: ``Schedule()`` after LoadModel/UnloadModel, agent subscribe and
+replica removal; ``ScheduleFailedModels()`` (no scale-up events) after subscribe and removal;
+Envoy batches route updates every 250 ms (``Loaded -> Available``,
+``UnloadEnvoyRequested -> UnloadRequested``); draining marks replicas ``Draining``, waits
+500 ms, reschedules, waits for an ``Available`` replica of each moved model, then 3.25 s.
+
+Deleted models leave the store once every replica is inactive (``memory.go``: "Deleting model
+... as inactive"), so they stop counting towards ``MaxNumReplicaHostedModels``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field, replace
+
+import simpy
+
+from ..timeline import Timeline
+from . import scheduler as core
+from .scheduler import ModelSpec, ModelStatus, ReplicaStatus, ServerReplica, ServerSnapshot
+from .settings import TwinSettings
+
+OCCUPYING = core.IS_LOADING_OR_LOADED | {
+    core.DRAINING,
+    core.UNLOAD_ENVOY_REQUESTED,
+    core.UNLOAD_REQUESTED,
+    core.UNLOADING,
+}
+INACTIVE = frozenset({core.UNLOADED, core.UNLOAD_FAILED, core.REPLICA_STATE_UNKNOWN})
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The model spec the controller sends (``AsSchedulerModel``)."""
+
+    memory: int = 0
+    replicas: int = 1
+    min_replicas: int = 0
+    max_replicas: int = 0
+    requirements: tuple[str, ...] = ()
+    server: str | None = None
+    explainer: bool = False
+    storage_uri: str = ""
+
+    def same_artifact(self, other: Deployment) -> bool:
+        """A change outside replicas/min/max makes a new model version."""
+        scaling = {"replicas": 0, "min_replicas": 0, "max_replicas": 0}
+        return replace(self, **scaling) == replace(other, **scaling)
+
+
+@dataclass
+class Version:
+    name: str
+    version: int
+    generation: int
+    spec: Deployment
+    server: str | None = None
+    replicas: dict[int, ReplicaStatus] = field(default_factory=dict)
+    status: ModelStatus = field(default_factory=lambda: ModelStatus(core.MODEL_STATE_UNKNOWN))
+    state_time: float = 0.0
+    dirty: bool = True
+
+    @property
+    def internal(self) -> str:
+        return f"{self.name}_{self.version}"
+
+    def states(self) -> dict[int, str]:
+        return {i: r.state for i, r in self.replicas.items()}
+
+    def inactive(self) -> bool:
+        return all(r.state in INACTIVE for r in self.replicas.values())
+
+    def assignment(self) -> list[int]:
+        """``GetAssignment``: serving replicas, or the draining ones when there are none."""
+        serving = [
+            i
+            for i, r in sorted(self.replicas.items())
+            if r.state in (core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE)
+        ]
+        if serving:
+            return serving
+        return [i for i, r in sorted(self.replicas.items()) if r.state == core.DRAINING]
+
+
+@dataclass
+class ModelRecord:
+    name: str
+    versions: list[Version] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+    def last_available(self) -> Version | None:
+        for version in reversed(self.versions):
+            if version.status.state == core.MODEL_AVAILABLE:
+                return version
+        return None
+
+
+@dataclass
+class ReplicaRecord:
+    index: int
+    capabilities: tuple[str, ...]
+    available_memory: int
+    reserved_memory: int = 0
+    draining: bool = False
+
+
+@dataclass
+class ServerRecord:
+    name: str
+    expected: int = -1
+    min_replicas: int = 0
+    max_replicas: int = 0
+    replicas: dict[int, ReplicaRecord] = field(default_factory=dict)
+    loaded_models: int = 0
+
+
+class Hooks:
+    """Where the scheduler reports to (the controller, the agents, the router)."""
+
+    def model_status(self, name: str, version: Version, deleted: bool) -> None: ...
+    def server_status(self, name: str, loaded_models: int) -> None: ...
+    def scale_server(self, name: str, target: int) -> None: ...
+    def load(self, server: str, index: int, version: Version) -> None: ...
+    def unload(self, server: str, index: int, version: Version) -> None: ...
+    def routes(self, model: str, replicas: list[tuple[str, int, str]]) -> None: ...
+
+
+class Scheduler:
+    """Core 2's scheduler (with its Envoy processor) for one namespace."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: TwinSettings,
+        core_version: str,
+        timeline: Timeline,
+        rng: random.Random,
+        hooks: Hooks,
+    ) -> None:
+        self.env = env
+        self.settings = settings
+        self.core_version = core_version
+        self.timeline = timeline
+        self.rng = rng
+        self.hooks = hooks
+        self.models: dict[str, ModelRecord] = {}
+        self.servers: dict[str, ServerRecord] = {}
+        self._envoy_pending = False
+        self._routes: dict[str, list[tuple[str, int, str]]] = {}
+
+    # -- flags -----------------------------------------------------------------------------
+
+    @property
+    def server_autoscaling(self) -> bool:
+        return self.core_version != "2.8" and self.settings.server_autoscaling_enabled
+
+    @property
+    def model_autoscaling(self) -> bool:
+        """Lag-based model autoscaling: forced off since 2.10 (#6814)."""
+        return self.core_version in ("2.8", "2.9") and self.settings.model_autoscaling_enabled
+
+    def autoscaling_enabled_for(self, version: Version) -> bool:
+        spec = version.spec
+        return self.model_autoscaling and (spec.min_replicas != 0 or spec.max_replicas != 0)
+
+    def _event(self, ref: str, reason: str, message: str = "") -> None:
+        self.timeline.record_event(self.env.now, ref, reason, message)
+
+    # -- controller API --------------------------------------------------------------------
+
+    def load_model(self, name: str, generation: int, spec: Deployment) -> None:
+        record = self.models.get(name)
+        if record is None or record.deleted:
+            record = self.models[name] = ModelRecord(name)
+            record.versions.append(Version(name, max(1, generation), generation, spec))
+        elif record.latest.spec.same_artifact(spec):
+            record.latest.spec = spec
+            record.latest.generation = generation
+        else:
+            latest = record.latest
+            record.versions.append(Version(name, latest.version + 1, generation, spec))
+        self.schedule(name)
+
+    def unload_model(self, name: str) -> None:
+        record = self.models.get(name)
+        if record is None:
+            return
+        record.deleted = True
+        self.schedule(name)
+
+    def server_notify(self, name: str, expected: int, min_replicas: int, max_replicas: int) -> None:
+        server = self.servers.setdefault(name, ServerRecord(name))
+        server.expected, server.min_replicas, server.max_replicas = (
+            expected,
+            min_replicas,
+            max_replicas,
+        )
+        if expected == 0:
+            for model in self._models_on(name):
+                self.schedule(model)
+
+    # -- agent API -------------------------------------------------------------------------
+
+    def agent_subscribe(
+        self, server: str, index: int, capabilities: tuple[str, ...], available_memory: int
+    ) -> None:
+        record = self.servers.setdefault(server, ServerRecord(server))
+        record.replicas[index] = ReplicaRecord(index, capabilities, available_memory)
+        self._event(f"server/{server}", "ReplicaConnected", f"replica {index} subscribed")
+        self.schedule_failed_models()
+
+    def agent_event(
+        self, server: str, index: int, name: str, version: int, event: str, available_memory: int
+    ) -> None:
+        replica = self.servers.get(server, ServerRecord(server)).replicas.get(index)
+        if replica is not None:
+            replica.available_memory = available_memory
+        record = self.models.get(name)
+        target = None if record is None else _version(record, version)
+        if target is None or index not in target.replicas:
+            return
+        if event == "LOADED":
+            self._set_replica(target, index, core.LOADED)
+            self._release(target, replica)
+            self._request_envoy_sync()
+        elif event == "LOAD_FAILED":
+            self._set_replica(target, index, core.LOAD_FAILED, "load failed: not enough memory")
+            self._release(target, replica)
+        elif event == "UNLOADED":
+            self._set_replica(target, index, core.UNLOADED)
+        self._update_status(record)
+        if event in ("LOAD_FAILED", "UNLOADED"):
+            self._forget_if_gone(record)
+            self._server_scale_down(server)
+
+    def remove_replica(self, server: str, index: int) -> None:
+        """``RemoveServerReplica``: the agent stream closed (pod gone)."""
+        record = self.servers.get(server)
+        if record is None or index not in record.replicas:
+            return
+        del record.replicas[index]
+        affected = []
+        for model in list(self.models.values()):
+            for version in model.versions:
+                if version.server == server and index in version.replicas:
+                    del version.replicas[index]
+                    version.dirty = True
+                    affected.append(model.name)
+        self._event(f"server/{server}", "ReplicaRemoved", f"replica {index} disconnected")
+        self._sync_routes()
+        for name in dict.fromkeys(affected):
+            if name in self.models:
+                self._update_status(self.models[name])
+                self.schedule(name)
+                self._forget_if_gone(self.models.get(name))
+        self.schedule_failed_models()
+        self._emit_server_status(server)
+
+    def drain(self, server: str, index: int):
+        """``drainServerReplicaImpl`` as a SimPy process (the agent's preStop blocks on it)."""
+        record = self.servers.get(server)
+        if record is None or index not in record.replicas:
+            return
+        record.replicas[index].draining = True
+        self._event(f"server/{server}", "Draining", f"replica {index} draining")
+        moved = []
+        for model in self.models.values():
+            for version in model.versions:
+                state = version.replicas.get(index)
+                if version.server == server and state and state.state in core.IS_LOADING_OR_LOADED:
+                    self._set_replica(version, index, core.DRAINING)
+                    moved.append(model.name)
+        for name in dict.fromkeys(moved):
+            self._update_status(self.models[name])
+        self._emit_server_status(server)
+        yield self.env.timeout(self.settings.drain_cool_down_seconds)
+        waiting = [name for name in dict.fromkeys(moved) if self.schedule(name)]
+        while any(not self._moved(name) for name in waiting):
+            yield self.env.timeout(self.settings.envoy_batch_seconds)
+        if waiting:
+            yield self.env.timeout(self.settings.drain_settle_seconds)
+        self._event(f"server/{server}", "Drained", f"replica {index} drained")
+
+    def _moved(self, name: str) -> bool:
+        record = self.models.get(name)
+        if record is None or record.deleted:
+            return True
+        latest = record.latest
+        if latest.status.state == core.SCHEDULE_FAILED:
+            return True
+        return any(r.state == core.AVAILABLE for r in latest.replicas.values())
+
+    def model_scaling_trigger(self, name: str, version: int, up: bool) -> None:
+        """Lag/inactivity trigger from an agent (2.9 and older): a ±1 step, CR untouched."""
+        record = self.models.get(name)
+        if not self.model_autoscaling or record is None:
+            return
+        latest = record.latest
+        if up:
+            if record.last_available() is not latest or version != latest.version:
+                return
+        elif record.deleted or self.env.now - latest.state_time <= (
+            self.settings.model_scaling_cool_down_seconds
+        ):
+            return
+        spec = latest.spec
+        if spec.min_replicas == 0 and spec.max_replicas == 0:
+            return
+        target = spec.replicas + (1 if up else -1)
+        if target < spec.min_replicas or target < 1:
+            return
+        if spec.max_replicas > 0 and target > spec.max_replicas:
+            return
+        latest.spec = replace(spec, replicas=target)
+        self._event(
+            f"model/{name}", "ModelScaled", f"lag autoscaling {'up' if up else 'down'} to {target}"
+        )
+        self.schedule(name)
+
+    # -- scheduling ------------------------------------------------------------------------
+
+    def schedule(self, name: str, publish_scale_up: bool = True) -> bool:
+        """``scheduleToServer``; True when the model was placed (fully or with min replicas)."""
+        record = self.models.get(name)
+        if record is None:
+            return False
+        latest = record.latest
+        placement = core.place_model(self._model_spec(record), self._snapshots())
+        if record.deleted:
+            self._update_loaded(record, latest, latest.server, ())
+            self._forget_if_gone(record)
+            return True
+        if placement.scheduled:
+            self._update_loaded(record, latest, placement.server, placement.replicas)
+            if placement.partial:
+                self._event(f"model/{name}", "Scheduled", "managed to schedule with min replicas")
+        else:
+            self._failed_scheduling(record, placement.failure, placement.reset)
+        if publish_scale_up and placement.scale_up_server:
+            self._server_scale_up(placement.scale_up_server)
+        return placement.scheduled
+
+    def schedule_failed_models(self) -> None:
+        """``ScheduleFailedModels``: retry failed or short models, without scale-up events."""
+        for name in list(self.models):
+            record = self.models.get(name)
+            if record is None or record.deleted:
+                continue
+            status = record.latest.status
+            short = status.state in (core.MODEL_AVAILABLE, core.MODEL_PROGRESSING) and (
+                status.available_replicas < record.latest.spec.replicas
+            )
+            if status.state in (core.MODEL_FAILED, core.SCHEDULE_FAILED) or short:
+                self.schedule(name, publish_scale_up=False)
+
+    def _model_spec(self, record: ModelRecord) -> ModelSpec:
+        latest = record.latest
+        spec = latest.spec
+        return ModelSpec(
+            name=record.name,
+            memory=spec.memory,
+            replicas=spec.replicas,
+            min_replicas=spec.min_replicas,
+            max_replicas=spec.max_replicas,
+            requirements=spec.requirements,
+            server=spec.server,
+            explainer=spec.explainer,
+            assigned_server=latest.server,
+            replica_states=latest.states(),
+            deleted=record.deleted,
+        )
+
+    def _snapshots(self) -> list[ServerSnapshot]:
+        snapshots = []
+        for server in self.servers.values():
+            replicas = []
+            for index, replica in sorted(server.replicas.items()):
+                loaded = frozenset(
+                    m.name
+                    for m in self.models.values()
+                    for v in m.versions
+                    if v.server == server.name
+                    and v.replicas.get(index, ReplicaStatus("")).state in OCCUPYING
+                )
+                replicas.append(
+                    ServerReplica(
+                        index,
+                        replica.available_memory,
+                        replica.reserved_memory,
+                        replica.capabilities,
+                        replica.draining,
+                        loaded,
+                    )
+                )
+            snapshots.append(
+                ServerSnapshot(
+                    server.name,
+                    replicas,
+                    True,
+                    server.expected,
+                    server.min_replicas,
+                    server.max_replicas,
+                )
+            )
+        return snapshots
+
+    def _update_loaded(
+        self, record: ModelRecord, version: Version, server: str | None, indices: tuple[int, ...]
+    ) -> None:
+        """``UpdateLoadedModels``: load chosen replicas, unload the others of this version."""
+        if (
+            server is not None
+            and version.server is not None
+            and version.server != server
+            and not version.inactive()
+        ):
+            version = Version(
+                record.name, version.version + 1, version.generation, version.spec, server
+            )
+            record.versions.append(version)
+            self._event(
+                f"model/{record.name}", "NewVersion", f"{version.internal} moves to {server}"
+            )
+        if server is not None:
+            version.server = server
+        version.dirty = True
+        chosen = set(indices)
+        requested = []
+        for index in sorted(chosen):
+            current = version.replicas.get(index)
+            if current is None or current.state not in core.IS_LOADING_OR_LOADED:
+                self._set_replica(version, index, core.LOAD_REQUESTED)
+                replica = self.servers[server].replicas.get(index)
+                if replica is not None:
+                    replica.reserved_memory += version.spec.memory
+                self._set_replica(version, index, core.LOADING)
+                self.hooks.load(server, index, version)
+                requested.append(index)
+        for index, status in list(version.replicas.items()):
+            if index in chosen:
+                continue
+            if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in (
+                core.DRAINING,
+                core.UNLOADED,
+                core.UNLOAD_FAILED,
+            ):
+                self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
+                self._request_envoy_sync()
+        if requested:
+            self._event(
+                f"model/{record.name}",
+                "Scheduled",
+                f"{version.internal} on {server} replicas {sorted(chosen)} (loading {requested})",
+            )
+        self._update_status(record)
+
+    def _failed_scheduling(self, record: ModelRecord, reason: str, reset: bool) -> None:
+        latest = record.latest
+        latest.status = core.failed_scheduling_status(latest.states(), latest.spec.replicas, reason)
+        latest.state_time = self.env.now
+        if reset:
+            latest.server = None
+        self._event(f"model/{record.name}", "ScheduleFailed", reason)
+        self.hooks.model_status(record.name, latest, record.deleted)
+
+    def _set_replica(self, version: Version, index: int, state: str, reason: str = "") -> None:
+        version.replicas[index] = ReplicaStatus(state, reason, self.env.now)
+        version.state_time = self.env.now
+        version.dirty = True
+
+    def _release(self, version: Version, replica: ReplicaRecord | None) -> None:
+        if replica is not None:
+            replica.reserved_memory = max(0, replica.reserved_memory - version.spec.memory)
+
+    # -- status ----------------------------------------------------------------------------
+
+    def _update_status(self, record: ModelRecord) -> None:
+        """``updateModelState`` for every version whose replicas changed since last time."""
+        latest = record.latest
+        before = latest.status
+        previous = record.last_available()
+        for version in record.versions:
+            if not version.dirty:
+                continue
+            version.dirty = False
+            is_latest = version is latest
+            version.status = core.model_state(
+                version.states(),
+                version.spec.replicas,
+                version.spec.min_replicas,
+                previous_available_is_other_version=(
+                    is_latest and previous is not None and previous is not latest
+                ),
+                latest=is_latest,
+                deleted=record.deleted,
+            )
+        if latest.status.state == core.MODEL_AVAILABLE:
+            self._clean_old_versions(record)
+        if latest.status != before or record.deleted:
+            self.hooks.model_status(record.name, latest, record.deleted)
+        if latest.server:
+            self._emit_server_status(latest.server)
+
+    def _clean_old_versions(self, record: ModelRecord) -> None:
+        """``VersionCleaner``: once the latest version is available, unload older ones."""
+        for version in record.versions[:-1]:
+            for index, status in list(version.replicas.items()):
+                if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in INACTIVE:
+                    self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
+                    self._request_envoy_sync()
+        record.versions[:-1] = [v for v in record.versions[:-1] if not v.inactive()]
+
+    def _forget_if_gone(self, record: ModelRecord | None) -> None:
+        if record is None or not record.deleted:
+            return
+        if all(v.inactive() for v in record.versions) and self.models.get(record.name) is record:
+            del self.models[record.name]
+            self._sync_routes()
+            self.hooks.model_status(record.name, record.latest, True)
+
+    def _emit_server_status(self, name: str) -> None:
+        server = self.servers.get(name)
+        if server is None:
+            return
+        loaded = 0
+        for index, replica in server.replicas.items():
+            if replica.draining:
+                continue
+            loaded += len(
+                {
+                    m.name
+                    for m in self.models.values()
+                    for v in m.versions
+                    if v.server == name
+                    and v.replicas.get(index, ReplicaStatus("")).state
+                    in (core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE)
+                }
+            )
+        if loaded != server.loaded_models:
+            server.loaded_models = loaded
+            self.hooks.server_status(name, loaded)
+
+    # -- Envoy -----------------------------------------------------------------------------
+
+    def _request_envoy_sync(self) -> None:
+        if not self._envoy_pending:
+            self._envoy_pending = True
+            self.env.process(self._envoy_sync())
+
+    def _envoy_sync(self):
+        yield self.env.timeout(self.settings.envoy_batch_seconds)
+        self._envoy_pending = False
+        touched = []
+        for record in list(self.models.values()):
+            changed = False
+            for version in record.versions:
+                for index, status in list(version.replicas.items()):
+                    if status.state == core.LOADED:
+                        self._set_replica(version, index, core.AVAILABLE)
+                        changed = True
+                    elif status.state == core.UNLOAD_ENVOY_REQUESTED:
+                        self._set_replica(version, index, core.UNLOAD_REQUESTED)
+                        self._set_replica(version, index, core.UNLOADING)
+                        self.hooks.unload(version.server, index, version)
+                        changed = True
+            if changed:
+                touched.append(record)
+        self._sync_routes()
+        for record in touched:
+            self._update_status(record)
+
+    def _sync_routes(self) -> None:
+        for name in sorted(set(self._routes) - set(self.models)):
+            self._routes.pop(name)
+            self.hooks.routes(name, [])
+        for name, record in self.models.items():
+            version = record.latest
+            indices = version.assignment()
+            serving = [i for i in indices if version.replicas[i].state != core.DRAINING]
+            if not serving:
+                previous = record.last_available()
+                if previous is not None and previous is not version and previous.assignment():
+                    version, indices = previous, previous.assignment()
+            routes = [(version.server, i, version.internal) for i in indices if version.server]
+            if self._routes.get(name) != routes:
+                self._routes[name] = routes
+                self.hooks.routes(name, routes)
+
+    # -- server autoscaling ----------------------------------------------------------------
+
+    def _models_on(self, server: str) -> list[str]:
+        return [n for n, m in self.models.items() if m.latest.server == server]
+
+    def max_model_replicas(self, server: str) -> int:
+        return max(
+            (m.latest.spec.replicas for m in self.models.values() if m.latest.server == server),
+            default=0,
+        )
+
+    def empty_replicas(self, server: str) -> int:
+        record = self.servers.get(server)
+        if record is None:
+            return 0
+        occupied = {
+            i
+            for m in self.models.values()
+            for v in m.versions
+            if v.server == server
+            for i, r in v.replicas.items()
+            if r.state in OCCUPYING
+        }
+        return sum(1 for i in record.replicas if i not in occupied)
+
+    def _server_scale_up(self, name: str) -> None:
+        server = self.servers.get(name)
+        if not self.server_autoscaling or server is None:
+            return
+        target = core.server_scale_up_target(
+            server.expected, server.max_replicas, self.max_model_replicas(name)
+        )
+        if target is not None:
+            self._event(f"server/{name}", "ServerScaleUp", f"scheduler requests {target} replicas")
+            self.hooks.scale_server(name, target)
+
+    def _server_scale_down(self, name: str) -> None:
+        server = self.servers.get(name)
+        if not self.server_autoscaling or server is None:
+            return
+        draw = self.rng.random()
+        target = core.server_scale_down_target(
+            server.expected,
+            server.min_replicas,
+            self.empty_replicas(name),
+            self.max_model_replicas(name),
+            self.settings.pack_threshold,
+            draw,
+        )
+        if target is not None:
+            self._event(
+                f"server/{name}", "ServerScaleDown", f"scheduler requests {target} replicas"
+            )
+            self.hooks.scale_server(name, target)
+
+
+def _version(record: ModelRecord, number: int) -> Version | None:
+    return next((v for v in record.versions if v.version == number), None)

@@ -1,0 +1,327 @@
+"""Inference traffic on the twin: arrivals, Envoy routing, queueing, outcomes per second.
+
+Why counts per interval and not one event per request: at 1,000 RPS an hour is 3.6 million
+requests, and a SimPy event per request costs far more than the 5 s budget of the benchmark.
+The engine instead advances in *intervals*: every whole second, and additionally at every
+instant the routing or the set of replicas changes (an Envoy sync, a pod that disappears, an
+unload). Inside an interval nothing about routing changes, so:
+
+* arrivals over the interval are the profile's expected requests: ``paced`` (default) sends
+  them evenly with the fraction carried over (a load generator holding its target, like
+  Locust's constant-throughput users; the starting phase comes from the seeded RNG), or
+  ``poisson`` draws a Poisson count (open-loop arrivals; Poisson counts over adjacent
+  intervals add up to the same process as per-request arrivals, so splitting intervals at
+  routing changes biases nothing);
+* Envoy spreads them round-robin over the model's routes (the ``GetAssignment`` replicas of the
+  last sync; draining replicas only while no other replica serves);
+* each model replica is a queue with ``concurrency`` workers and a constant service time:
+  it completes at most ``concurrency / service_time`` requests per second (fractions carried
+  over), the rest wait; requests that arrived during the last service time of the interval are
+  still *in service* at its end and complete at the start of the next one;
+* latency = service time + the queue ahead of the request divided by the completion rate,
+  evaluated at points spread over the interval; percentiles per second come from those points
+  weighted by arrivals.
+
+So every second's sent/ok/failed counts are exact integers, and the failure semantics are
+exact at the instant they happen: when a replica disappears (pod gone, model unloaded after
+its grace period) everything queued or in service on it fails with 503, and a model with no
+route answers 503 at once. Completed requests increment the agent's
+``seldon_model_infer_total`` (code ``200``) and the lag counter used by 2.9 lag autoscaling.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import simpy
+
+from ..load.profile import LoadProfile
+from ..load.result import LoadResult, summarize
+from ..timeline import Timeline, TrafficSecond
+from .agent import Agent
+from .settings import TwinSettings
+
+Route = tuple[str, int, str]  # (server, replica index, model_internal)
+UNAVAILABLE = "503"
+SAMPLE_POINTS = (0.125, 0.375, 0.625, 0.875)
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    """A Poisson draw: Knuth for small means, Hörmann's PTRS (exact) for large ones."""
+    if lam <= 0:
+        return 0
+    if lam < 10:
+        limit, k, product = math.exp(-lam), 0, rng.random()
+        while product > limit:
+            k += 1
+            product *= rng.random()
+        return k
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = rng.random() - 0.5
+        v = rng.random()
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(inv_alpha) - math.log(a / (us * us) + b) <= (
+            -lam + k * loglam - math.lgamma(k + 1)
+        ):
+            return k
+
+
+@dataclass
+class Queue:
+    """One model replica: requests waiting (``waiting``) and in service at the last instant."""
+
+    waiting: int = 0
+    in_service: int = 0
+    carry: float = 0.0
+
+
+@dataclass
+class Second:
+    """Accumulator for one model's current second."""
+
+    t: int
+    target: float = 0.0
+    sent: int = 0
+    ok: int = 0
+    failed: dict[str, int] = field(default_factory=dict)
+    latencies: list[tuple[float, float]] = field(default_factory=list)
+
+    def fail(self, n: int, code: str = UNAVAILABLE) -> None:
+        if n:
+            self.failed[code] = self.failed.get(code, 0) + n
+
+    def row(self, model: str) -> TrafficSecond:
+        p50 = p95 = p99 = None
+        if self.latencies:
+            ordered = sorted(self.latencies)
+            total = sum(w for _, w in ordered)
+            p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
+        return TrafficSecond(
+            self.t, model, self.target, self.sent, self.ok, dict(self.failed), p50, p95, p99
+        )
+
+
+def _quantile(ordered: list[tuple[float, float]], total: float, q: float) -> float:
+    threshold = q * total
+    running = 0.0
+    for value, weight in ordered:
+        running += weight
+        if running >= threshold:
+            return value
+    return ordered[-1][0]
+
+
+class LoadRunHandle:
+    """A running load profile against one model (the ``LoadRun`` protocol)."""
+
+    def __init__(
+        self,
+        model: str,
+        profile: LoadProfile,
+        started_at: float,
+        timeline: Timeline,
+        advance_to: Callable[[float], None],
+        now: Callable[[], float],
+    ) -> None:
+        self.model = model
+        self.profile = profile
+        self.started_at = started_at
+        self._timeline = timeline
+        self._advance_to = advance_to
+        self._now = now
+        self.carry: float | None = None
+
+    @property
+    def end(self) -> float:
+        return self.started_at + self.profile.duration
+
+    @property
+    def done(self) -> bool:
+        return self._now() >= self.end
+
+    def seconds(self) -> list[TrafficSecond]:
+        """Seconds of the run, plus the one after it where the last requests complete."""
+        return self._timeline.traffic_for(self.model, self.started_at, math.ceil(self.end) + 1)
+
+    def wait(self) -> LoadResult:
+        # one more second lets requests in service at the end complete and be recorded
+        self._advance_to(max(self._now(), math.ceil(self.end) + 1))
+        return summarize(self.model, self.profile, self.seconds(), started_at=self.started_at)
+
+
+class TrafficEngine:
+    """Arrivals, routing and queueing for every model with load on it."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        settings: TwinSettings,
+        rng: random.Random,
+        timeline: Timeline,
+        agent_of: Callable[[str, int], Agent | None],
+    ) -> None:
+        self.env = env
+        self.settings = settings
+        self.rng = rng
+        self.timeline = timeline
+        self.agent_of = agent_of
+        self.routes: dict[str, list[Route]] = {}
+        self.queues: dict[str, dict[Route, Queue]] = {}
+        self.runs: list[LoadRunHandle] = []
+        self._round_robin: dict[str, int] = {}
+        self._seconds: dict[str, Second] = {}
+        self._last = 0.0
+        self._ticking = False
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def start(self, run: LoadRunHandle) -> None:
+        self.advance(self.env.now)
+        self.runs.append(run)
+        if not self._ticking:
+            self._ticking = True
+            self.env.process(self._tick())
+
+    def set_routes(self, model: str, routes: list[Route]) -> None:
+        self.advance(self.env.now)
+        self.routes[model] = list(routes)
+
+    def drop(self, server: str, index: int, internal: str | None) -> None:
+        """A replica (or one model on it) is gone: what is queued or in service there fails."""
+        self.advance(self.env.now)
+        for model, queues in self.queues.items():
+            for route in [r for r in queues if r[0] == server and r[1] == index]:
+                if internal is not None and route[2] != internal:
+                    continue
+                queue = queues.pop(route)
+                lost = queue.waiting + queue.in_service
+                if lost:
+                    self._second(model, self.env.now).fail(lost)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def _tick(self):
+        while self.runs or any(self.queues.values()):
+            yield self.env.timeout(math.floor(self.env.now) + 1 - self.env.now)
+            self.advance(self.env.now)
+            self._flush(int(self.env.now))
+            self.runs = [r for r in self.runs if r.end > self.env.now]
+        self._flush(math.inf)
+        self._ticking = False
+
+    def _flush(self, before: float) -> None:
+        for model, second in list(self._seconds.items()):
+            if second.t < before:
+                self.timeline.record_traffic(second.row(model))
+                del self._seconds[model]
+
+    def _second(self, model: str, t: float) -> Second:
+        second = self._seconds.get(model)
+        index = math.floor(t)
+        if second is None or second.t != index:
+            if second is not None:
+                self.timeline.record_traffic(second.row(model))
+            second = self._seconds[model] = Second(index)
+        return second
+
+    def advance(self, t: float) -> None:
+        """Process traffic over ``[last, t)``; callers guarantee no whole second is crossed."""
+        start = self._last
+        if t <= start:
+            return
+        self._last = t
+        dt = t - start
+        arrivals: dict[str, int] = {}
+        for run in self.runs:
+            offset0 = start - run.started_at
+            offset1 = min(t, run.end) - run.started_at
+            if offset1 <= 0 or offset0 >= run.profile.duration:
+                continue
+            expected = run.profile.requests_between(max(0.0, offset0), offset1)
+            second = self._second(run.model, start)
+            second.target += expected  # summed over the second: the target rps
+            if self.settings.arrivals == "poisson":
+                n = poisson(self.rng, expected)
+            else:
+                if run.carry is None:
+                    run.carry = self.rng.random()
+                n = math.floor(expected + run.carry)
+                run.carry = expected + run.carry - n
+            arrivals[run.model] = arrivals.get(run.model, 0) + n
+        for model in sorted(set(arrivals) | {m for m, q in self.queues.items() if q}):
+            self._serve(model, arrivals.get(model, 0), start, dt)
+
+    def _serve(self, model: str, n: int, start: float, dt: float) -> None:
+        second = self._second(model, start)
+        second.sent += n
+        routes = self.routes.get(model) or []
+        if n and not routes:
+            second.fail(n)
+            n = 0
+        shares = self._split(model, n, routes)
+        queues = self.queues.setdefault(model, {})
+        service = self.settings.service_time_seconds
+        concurrency = self.settings.concurrency_per_replica
+        rate = concurrency / service
+        for route in [*routes, *(r for r in queues if r not in shares)]:
+            a = shares.get(route, 0)
+            queue = queues.get(route)
+            if queue is None:
+                if not a:
+                    continue
+                queue = queues[route] = Queue()
+            done_first = queue.in_service
+            capacity = rate * dt + queue.carry - done_first
+            backlog = queue.waiting + a
+            served = min(backlog, max(0, math.floor(capacity)))
+            queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
+            q0 = queue.waiting
+            queue.waiting = q1 = backlog - served
+            queue.in_service = _stochastic_round(self.rng, served * min(1.0, service / dt))
+            completed = done_first + served - queue.in_service
+            second.ok += completed
+            if not (queue.waiting or queue.in_service or route in shares):
+                del queues[route]
+            agent = self.agent_of(route[0], route[1])
+            if agent is not None:
+                if completed:
+                    agent.count(model, route[2], "200", completed)
+                agent.lag[route[2]] = max(0, agent.lag.get(route[2], 0) + a - completed)
+                if a:
+                    agent.last_used[route[2]] = start + dt
+            if a:
+                weight = a / len(SAMPLE_POINTS)
+                for u in SAMPLE_POINTS:
+                    ahead = q0 + (q1 - q0) * u
+                    wait = (ahead - concurrency + 1) / rate if ahead >= concurrency else 0.0
+                    second.latencies.append((service + wait, weight))
+
+    def _split(self, model: str, n: int, routes: list[Route]) -> dict[Route, int]:
+        if not n or not routes:
+            return {}
+        k = len(routes)
+        base, extra = divmod(n, k)
+        offset = self._round_robin.get(model, 0)
+        shares = {route: base for route in routes}
+        for j in range(extra):
+            shares[routes[(offset + j) % k]] += 1
+        self._round_robin[model] = (offset + extra) % k
+        return shares
+
+
+def _stochastic_round(rng: random.Random, x: float) -> int:
+    whole = math.floor(x)
+    return whole + (1 if rng.random() < x - whole else 0)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from kubernetes.client import ApiClient, Configuration
+from pytest_httpserver import HTTPServer
+
+from pytest_seldon_scaling.kube.client import KubeApi, RetryPolicy
+from pytest_seldon_scaling.kube.cluster import KubeCluster
+
+from .fakeapi import FakeKube
+
+
+@pytest.fixture(scope="session")
+def http_server() -> Iterator[HTTPServer]:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(http_server: HTTPServer) -> Iterator[FakeKube]:
+    kube = FakeKube()
+    kube.serve_on(http_server)
+    yield kube
+    kube.close()
+
+
+def quick_retries(attempts: int = 4) -> RetryPolicy:
+    return RetryPolicy(attempts=attempts, max_seconds=10, first_wait=0.01, max_wait=0.05, seed=1)
+
+
+def api_for(fake: FakeKube, attempts: int = 4) -> KubeApi:
+    configuration = Configuration()
+    configuration.host = fake.url
+    configuration.api_key = {"BearerToken": "fake-token"}
+    configuration.api_key_prefix = {"BearerToken": "Bearer"}
+    return KubeApi(ApiClient(configuration), fake.namespace, quick_retries(attempts))
+
+
+@pytest.fixture
+def api(fake: FakeKube) -> KubeApi:
+    return api_for(fake)
+
+
+@pytest.fixture
+def make_cluster(fake: FakeKube, tmp_path):
+    made = []
+
+    def make(**options) -> KubeCluster:
+        options.setdefault("delete_timeout", 5.0)
+        cluster = KubeCluster(
+            api_for(fake), backend="existing", core_version="2.10", report_dir=tmp_path, **options
+        )
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.keep = True  # tests that check cleanup close their handle themselves
+        cluster.close()

@@ -1,0 +1,458 @@
+"""A small in-memory Kubernetes API server on a real HTTP socket (pytest-httpserver/werkzeug).
+
+It speaks enough of the API for the kubernetes client's dynamic client: discovery, get/list
+with resourceVersion, server-side apply, merge patches of ``/scale``, delete with finalizers
+(deletionTimestamp, then gone when the finalizers are removed), streaming watches that resume
+from a resourceVersion and answer 410 when it was compacted, the pod proxy and pod logs, and
+injected failures (status codes) to exercise retries.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+
+@dataclass(frozen=True)
+class Kind:
+    prefix: str  # "/api/v1" or "/apis/<group>/<version>"
+    plural: str
+    kind: str
+    namespaced: bool = True
+    scale: bool = False
+
+    @property
+    def api_version(self) -> str:
+        return self.prefix.removeprefix("/apis/").removeprefix("/api/")
+
+
+KINDS = [
+    Kind("/apis/mlops.seldon.io/v1alpha1", "models", "Model", scale=True),
+    Kind("/apis/mlops.seldon.io/v1alpha1", "servers", "Server", scale=True),
+    Kind("/apis/mlops.seldon.io/v1alpha1", "serverconfigs", "ServerConfig"),
+    Kind("/apis/autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    Kind("/apis/apps/v1", "statefulsets", "StatefulSet"),
+    Kind(
+        "/apis/apiextensions.k8s.io/v1",
+        "customresourcedefinitions",
+        "CustomResourceDefinition",
+        namespaced=False,
+    ),
+    Kind("/api/v1", "pods", "Pod"),
+    Kind("/api/v1", "events", "Event"),
+    Kind("/api/v1", "services", "Service"),
+    Kind("/api/v1", "configmaps", "ConfigMap"),
+    Kind("/api/v1", "namespaces", "Namespace", namespaced=False),
+]
+BY_PLURAL = {k.plural: k for k in KINDS}
+GROUPS = sorted({k.prefix for k in KINDS if k.prefix.startswith("/apis/")})
+
+
+def _status(code: int, message: str, reason: str = "") -> Response:
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    return Response(json.dumps(body), status=code, content_type="application/json")
+
+
+def _json(obj: dict, status: int = 200) -> Response:
+    return Response(json.dumps(obj), status=status, content_type="application/json")
+
+
+def _merge(base: dict, patch: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class FakeKube:
+    def __init__(self, namespace: str = "seldon-mesh") -> None:
+        self.namespace = namespace
+        self.objects: dict[tuple[str, str, str], dict] = {}
+        self.rv = 100
+        self.log: list[tuple[int, str, str, dict]] = []
+        self.compacted_through = 0
+        self.failures: list[tuple[str, re.Pattern, list[int]]] = []
+        self.requests: list[tuple[str, str, dict, dict]] = []
+        self.proxy: dict[str, str] = {}
+        self.logs: dict[tuple[str, str], str] = {}
+        self.custom_metrics: list[str] | None = None
+        self.finalizers_on_create: dict[str, list[str]] = {}
+        self.watch_generation = 0
+        self.cond = threading.Condition()
+        self.closed = False
+        self.url = ""
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def serve_on(self, server: HTTPServer) -> str:
+        """Answer every request ``server`` receives (one server is reused across tests)."""
+        server.clear()
+        server.expect_request(re.compile(".*")).respond_with_handler(self.handle)
+        self.url = f"http://127.0.0.1:{server.port}"
+        return self.url
+
+    def close(self) -> None:
+        """End this fake's open watches (the next test gets a fresh fake)."""
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    # -- what tests drive --------------------------------------------------------------------
+
+    def fail(self, method: str, path_regex: str, *statuses: int) -> None:
+        """The next requests matching answer these statuses, in order."""
+        self.failures.append((method.upper(), re.compile(path_regex), list(statuses)))
+
+    def count(self, method: str, path_regex: str, **query: str) -> int:
+        pattern = re.compile(path_regex)
+        return sum(
+            1
+            for m, p, q, _h in self.requests
+            if m == method and pattern.search(p) and all(q.get(k) == v for k, v in query.items())
+        )
+
+    def put(self, plural: str, obj: dict, namespace: str | None = None) -> dict:
+        """Create or replace an object as a controller would (status included)."""
+        kind = BY_PLURAL[plural]
+        obj = copy.deepcopy(obj)
+        obj.setdefault("apiVersion", kind.api_version)
+        obj.setdefault("kind", kind.kind)
+        meta = obj.setdefault("metadata", {})
+        ns = (namespace or meta.get("namespace") or self.namespace) if kind.namespaced else ""
+        if kind.namespaced:
+            meta["namespace"] = ns
+        with self.cond:
+            key = (plural, ns, meta["name"])
+            event = "MODIFIED" if key in self.objects else "ADDED"
+            meta.setdefault("uid", f"uid-{plural}-{meta['name']}")
+            self._store(key, obj, event)
+        return obj
+
+    def set_status(self, plural: str, name: str, status: dict) -> None:
+        with self.cond:
+            key = (plural, self.namespace, name)
+            obj = copy.deepcopy(self.objects[key])
+            obj["status"] = status
+            self._store(key, obj, "MODIFIED")
+
+    def remove_finalizers(self, plural: str, name: str) -> None:
+        with self.cond:
+            key = (plural, self.namespace, name)
+            obj = copy.deepcopy(self.objects[key])
+            obj["metadata"]["finalizers"] = []
+            if obj["metadata"].get("deletionTimestamp"):
+                self._remove(key)
+            else:
+                self._store(key, obj, "MODIFIED")
+
+    def compact(self) -> None:
+        """Compact past every version handed out so far (a watch resuming from any of them
+        gets 410 Gone), and end every open watch."""
+        with self.cond:
+            self.compacted_through = self.rv + 1
+            self.watch_generation += 1
+            self.cond.notify_all()
+
+    def end_watches(self) -> None:
+        with self.cond:
+            self.watch_generation += 1
+            self.cond.notify_all()
+
+    def get(self, plural: str, name: str) -> dict | None:
+        kind = BY_PLURAL[plural]
+        return self.objects.get((plural, self.namespace if kind.namespaced else "", name))
+
+    # -- storage -----------------------------------------------------------------------------
+
+    def _store(self, key: tuple[str, str, str], obj: dict, event: str) -> None:
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        self.objects[key] = obj
+        self.log.append((self.rv, key[0], event, copy.deepcopy(obj)))
+        self.cond.notify_all()
+
+    def _remove(self, key: tuple[str, str, str]) -> None:
+        obj = self.objects.pop(key)
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
+        self.log.append((self.rv, key[0], "DELETED", copy.deepcopy(obj)))
+        self.cond.notify_all()
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        query = dict(request.args)
+        self.requests.append((request.method, request.path, query, dict(request.headers)))
+        for index, (method, pattern, statuses) in enumerate(self.failures):
+            if method == request.method and pattern.search(request.path) and statuses:
+                code = statuses.pop(0)
+                if not statuses:
+                    del self.failures[index]
+                return _status(code, f"injected {code}")
+        path = request.path
+        if path == "/version":
+            return _json({"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
+        if path == "/api":
+            return _json({"kind": "APIVersions", "versions": ["v1"]})
+        if path == "/apis":
+            return _json(self._group_list())
+        if path.startswith("/apis/custom.metrics.k8s.io/v1beta1"):
+            if self.custom_metrics is None:
+                return _status(404, "the server could not find the requested resource")
+            return _json(
+                {
+                    "kind": "APIResourceList",
+                    "groupVersion": "custom.metrics.k8s.io/v1beta1",
+                    "resources": [{"name": n, "namespaced": True} for n in self.custom_metrics],
+                }
+            )
+        if path == "/api/v1" or path in GROUPS:
+            return _json(self._resource_list(path))
+        match = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+):(\d+)/proxy(/.*)$", path)
+        if match:
+            text = self.proxy.get(f"{match.group(2)}:{match.group(3)}{match.group(4)}")
+            if text is None:
+                return _status(503, "no endpoints available")
+            return Response(text, content_type="text/plain; version=0.0.4")
+        match = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+)/log$", path)
+        if match:
+            return Response(
+                self.logs.get((match.group(2), query.get("container", "")), ""),
+                content_type="text/plain",
+            )
+        return self._objects(request, query)
+
+    def _group_list(self) -> dict:
+        groups = []
+        for prefix in GROUPS:
+            group, version = prefix.removeprefix("/apis/").split("/")
+            gv = {"groupVersion": f"{group}/{version}", "version": version}
+            groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+    def _resource_list(self, prefix: str) -> dict:
+        resources = []
+        for kind in KINDS:
+            if kind.prefix != prefix:
+                continue
+            verbs = ["create", "delete", "get", "list", "patch", "update", "watch"]
+            resources.append(
+                {
+                    "name": kind.plural,
+                    "singularName": kind.kind.lower(),
+                    "namespaced": kind.namespaced,
+                    "kind": kind.kind,
+                    "verbs": verbs,
+                }
+            )
+            resources.append(
+                {
+                    "name": f"{kind.plural}/status",
+                    "singularName": "",
+                    "namespaced": kind.namespaced,
+                    "kind": kind.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
+            if kind.scale:
+                resources.append(
+                    {
+                        "name": f"{kind.plural}/scale",
+                        "singularName": "",
+                        "namespaced": True,
+                        "kind": "Scale",
+                        "group": "autoscaling",
+                        "version": "v1",
+                        "verbs": ["get", "patch", "update"],
+                    }
+                )
+        return {
+            "kind": "APIResourceList",
+            "groupVersion": prefix.split("/", 2)[2] if prefix.startswith("/apis/") else "v1",
+            "resources": resources,
+        }
+
+    def _objects(self, request: Request, query: dict) -> Response:
+        for kind in KINDS:
+            if not request.path.startswith(kind.prefix + "/"):
+                continue
+            rest = request.path[len(kind.prefix) + 1 :].split("/")
+            ns = ""
+            if kind.namespaced and rest[0] == "namespaces" and len(rest) >= 3:
+                ns, rest = rest[1], rest[2:]
+            if rest[0] != kind.plural:
+                continue
+            name = rest[1] if len(rest) > 1 else None
+            sub = rest[2] if len(rest) > 2 else None
+            return self._dispatch(request, query, kind, ns, name, sub)
+        return _status(404, f"no route for {request.path}", "NotFound")
+
+    def _dispatch(self, request, query, kind, ns, name, sub) -> Response:
+        method = request.method
+        with self.cond:
+            if name is None and method == "GET":
+                if query.get("watch") in ("true", "True", "1"):
+                    return self._watch(kind, ns, query)
+                return _json(self._list(kind, ns, query.get("labelSelector")))
+            key = (kind.plural, ns, name)
+            obj = self.objects.get(key)
+            if method == "PATCH" and sub is None:
+                return self._apply(kind, key, obj, request, query)
+            if obj is None:
+                return _status(404, f'{kind.plural} "{name}" not found', "NotFound")
+            if sub == "scale":
+                if method == "PATCH":
+                    patch = json.loads(request.get_data() or b"{}")
+                    updated = copy.deepcopy(obj)
+                    updated["spec"]["replicas"] = patch["spec"]["replicas"]
+                    updated["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
+                    self._store(key, updated, "MODIFIED")
+                    obj = updated
+                return _json(self._scale(obj))
+            if method == "GET":
+                return _json(obj)
+            if method == "DELETE":
+                if obj["metadata"].get("finalizers"):
+                    if not obj["metadata"].get("deletionTimestamp"):
+                        updated = copy.deepcopy(obj)
+                        updated["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+                        self._store(key, updated, "MODIFIED")
+                        obj = updated
+                    return _json(obj, 202)
+                self._remove(key)
+                return _json({"kind": "Status", "status": "Success"})
+        return _status(405, f"{method} not supported here")
+
+    def _list(self, kind: Kind, ns: str, selector: str | None) -> dict:
+        wanted = dict(part.split("=", 1) for part in selector.split(",")) if selector else {}
+        items = [
+            copy.deepcopy(obj)
+            for (plural, obj_ns, _), obj in sorted(self.objects.items())
+            if plural == kind.plural
+            and (not kind.namespaced or obj_ns == ns)
+            and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+        ]
+        return {
+            "kind": f"{kind.kind}List",
+            "apiVersion": kind.api_version,
+            "metadata": {"resourceVersion": str(self.rv)},
+            "items": items,
+        }
+
+    def _scale(self, obj: dict) -> dict:
+        return {
+            "apiVersion": "autoscaling/v1",
+            "kind": "Scale",
+            "metadata": {
+                "name": obj["metadata"]["name"],
+                "namespace": obj["metadata"]["namespace"],
+            },
+            "spec": {"replicas": obj["spec"].get("replicas")},
+            "status": {
+                "replicas": (obj.get("status") or {}).get("replicas", 0),
+                "selector": (obj.get("status") or {}).get("selector", ""),
+            },
+        }
+
+    def _apply(self, kind, key, obj, request, query) -> Response:
+        content_type = request.headers.get("Content-Type", "")
+        if content_type != "application/apply-patch+yaml":
+            return _status(415, f"unsupported patch type {content_type}")
+        if not query.get("fieldManager"):
+            return _status(422, "fieldManager is required for apply patch")
+        body = json.loads(request.get_data())
+        if obj is None:
+            created = copy.deepcopy(body)
+            meta = created["metadata"]
+            meta.update(uid=f"uid-{key[0]}-{key[2]}", generation=1)
+            meta["creationTimestamp"] = "2026-01-01T00:00:00Z"
+            meta["managedFields"] = [{"manager": query["fieldManager"], "operation": "Apply"}]
+            if kind.plural in self.finalizers_on_create:
+                meta["finalizers"] = list(self.finalizers_on_create[kind.plural])
+            self._store(key, created, "ADDED")
+            return _json(created, 201)
+        merged = _merge(obj, {k: v for k, v in body.items() if k != "status"})
+        if merged.get("spec") != obj.get("spec"):
+            merged["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
+        self._store(key, merged, "MODIFIED")
+        return _json(merged)
+
+    def _watch(self, kind: Kind, ns: str, query: dict) -> Response:
+        since = int(query.get("resourceVersion") or self.rv)
+        timeout = float(query.get("timeoutSeconds") or 60)
+        if since < self.compacted_through:
+            gone = {
+                "type": "ERROR",
+                "object": {
+                    "kind": "Status",
+                    "status": "Failure",
+                    "code": 410,
+                    "reason": "Expired",
+                    "message": f"too old resource version: {since} ({self.compacted_through})",
+                },
+            }
+            return Response(json.dumps(gone) + "\n", content_type="application/json")
+        generation = self.watch_generation
+
+        def stream():
+            yield b""  # sends the headers now, as an API server does when a watch opens
+            position = since
+            deadline = time.monotonic() + timeout
+            while True:
+                with self.cond:
+                    pending = [
+                        (rv, event, obj)
+                        for rv, plural, event, obj in self.log
+                        if rv > position
+                        and plural == kind.plural
+                        and (not kind.namespaced or obj["metadata"].get("namespace") == ns)
+                    ]
+                    if not pending:
+                        if (
+                            self.closed
+                            or generation != self.watch_generation
+                            or time.monotonic() >= deadline
+                        ):
+                            return
+                        self.cond.wait(timeout=0.2)
+                        continue
+                for rv, event, obj in pending:
+                    position = rv
+                    yield (json.dumps({"type": event, "object": obj}) + "\n").encode()
+
+        return Response(stream(), content_type="application/json", direct_passthrough=True)
+
+
+def kubeconfig_for(url: str, path, context: str = "fake") -> str:
+    """A kubeconfig file pointing at ``url``."""
+    import yaml
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": context, "cluster": {"server": url}}],
+        "users": [{"name": context, "user": {"token": "fake-token"}}],
+        "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
+        "current-context": context,
+    }
+    path.write_text(yaml.safe_dump(config))
+    return str(path)

@@ -1,0 +1,397 @@
+"""KubeCluster (the SeldonCluster protocol on Kubernetes) against the HTTP API mock."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from pytest_seldon_scaling.cluster import ClusterError, SeldonCluster, WaitTimeout
+from pytest_seldon_scaling.kube.objects import condition
+
+MODEL_YAML = """
+apiVersion: mlops.seldon.io/v1alpha1
+kind: Model
+metadata:
+  name: irisa0
+spec:
+  storageUri: gs://seldon-models/testing/iris1
+  requirements: [sklearn]
+  memory: 3M
+  replicas: 1
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: irisa0-model-hpa
+spec:
+  scaleTargetRef: {apiVersion: mlops.seldon.io/v1alpha1, kind: Model, name: irisa0}
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+    - type: Object
+      object:
+        metric: {name: infer_rps}
+        describedObject: {apiVersion: mlops.seldon.io/v1alpha1, kind: Model, name: irisa0}
+        target: {type: AverageValue, averageValue: 3}
+"""
+SERVER = {
+    "apiVersion": "mlops.seldon.io/v1alpha1",
+    "kind": "Server",
+    "metadata": {"name": "mlserver"},
+    "spec": {"serverConfig": "mlserver", "replicas": 1},
+}
+READY = {"type": "Ready", "status": "True"}
+
+
+def later(seconds: float, action) -> threading.Thread:
+    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()), daemon=True)
+    thread.start()
+    return thread
+
+
+def synced(cluster, *kinds: str) -> None:
+    deadline = time.monotonic() + 5
+    while not all(cluster.mirror.synced(k) for k in kinds):
+        assert time.monotonic() < deadline, cluster.mirror.errors
+        time.sleep(0.01)
+
+
+def test_kube_cluster_satisfies_the_protocol(make_cluster):
+    assert isinstance(make_cluster(), SeldonCluster)
+
+
+def test_apply_yaml_puts_objects_in_the_namespace_and_tracks_what_it_created(fake, make_cluster):
+    fake.put("servers", SERVER)  # installed by helm: not ours to delete
+    cluster = make_cluster()
+
+    refs = cluster.apply(MODEL_YAML, SERVER)
+
+    assert refs == ["model/irisa0", "hpa/irisa0-model-hpa", "server/mlserver"]
+    assert fake.get("models", "irisa0")["metadata"]["namespace"] == "seldon-mesh"
+    assert cluster.created == ["model/irisa0", "hpa/irisa0-model-hpa"]
+
+
+def test_apply_refuses_an_object_for_another_namespace_naming_where_it_came_from(
+    make_cluster, tmp_path
+):
+    manifest = tmp_path / "model.yaml"
+    manifest.write_text(
+        MODEL_YAML.replace("name: irisa0\nspec", "name: irisa0\n  namespace: x\nspec")
+    )
+
+    with pytest.raises(ClusterError, match=r"model\.yaml:2: model/irisa0 is for namespace 'x'"):
+        make_cluster().apply(manifest)
+
+
+def test_get_raises_for_an_absent_object_and_list_returns_the_namespace_objects(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+
+    assert cluster.get("mlm/irisa0")["spec"]["replicas"] == 1
+    assert [m["metadata"]["name"] for m in cluster.list("model")] == ["irisa0"]
+    with pytest.raises(ClusterError, match="model/ghost does not exist"):
+        cluster.get("model/ghost")
+
+
+def test_scale_writes_spec_replicas_through_the_scale_subresource(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+
+    cluster.scale("model/irisa0", 2)
+
+    assert fake.get("models", "irisa0")["spec"]["replicas"] == 2
+    assert cluster.read_scale("model/irisa0")["spec"]["replicas"] == 2
+    assert fake.count("PATCH", r"/models/irisa0/scale$") == 1
+
+
+def test_watches_record_replicas_conditions_and_hpa_status_into_the_timeline(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model", "hpa")
+    fake.set_status(
+        "models", "irisa0", {"replicas": 1, "availableReplicas": 1, "conditions": [READY]}
+    )
+    fake.set_status(
+        "horizontalpodautoscalers",
+        "irisa0-model-hpa",
+        {
+            "currentReplicas": 1,
+            "desiredReplicas": 2,
+            "currentMetrics": [
+                {
+                    "type": "Object",
+                    "object": {
+                        "metric": {"name": "infer_rps"},
+                        "current": {"value": "9", "averageValue": "4500m"},
+                    },
+                }
+            ],
+            "conditions": [{"type": "AbleToScale", "status": "True", "reason": "SucceededRescale"}],
+        },
+    )
+
+    cluster.wait_until(lambda: bool(cluster.timeline.hpa), 5, what="an HPA sample")
+    cluster.wait_until(
+        lambda: cluster.timeline.condition_history("model/irisa0", "Ready"), 5, what="Ready"
+    )
+
+    sample = cluster.timeline.hpa[-1]
+    assert (sample.ref, sample.current, sample.desired) == ("hpa/irisa0-model-hpa", 1, 2)
+    assert sample.metrics == {"infer_rps": 4.5}
+    assert sample.conditions == {"AbleToScale": ("True", "SucceededRescale")}
+    last = cluster.timeline.replica_series("model/irisa0")[-1]
+    assert (last.spec, last.status, last.available) == (1, 1, 1)
+
+
+def test_wait_for_is_woken_by_the_watch_without_polling_the_object(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model")
+    reads_before = fake.count("GET", r"/models/irisa0$")
+    later(0.3, lambda: fake.set_status("models", "irisa0", {"replicas": 1, "conditions": [READY]}))
+
+    started = time.monotonic()
+    cluster.wait_for(
+        "model/irisa0",
+        lambda m: condition(m or {}, "Ready") is not None,
+        timeout=5,
+        what="irisa0 Ready",
+        poll=30,
+    )
+
+    assert time.monotonic() - started < 2  # woken by the event, not by the 30 s poll
+    assert fake.count("GET", r"/models/irisa0$") == reads_before
+
+
+def test_a_wait_that_runs_out_says_what_it_waited_for_and_what_it_saw(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model")
+    fake.set_status(
+        "models",
+        "irisa0",
+        {
+            "replicas": 1,
+            "conditions": [{"type": "Ready", "status": "False", "message": "ScheduleFailed"}],
+        },
+    )
+
+    with pytest.raises(WaitTimeout) as raised:
+        cluster.wait_for("model/irisa0", lambda m: False, timeout=0.5, what="irisa0 at 3 replicas")
+
+    assert str(raised.value).startswith("waited 0.5s for irisa0 at 3 replicas; last seen: ")
+    assert "Ready=False (ScheduleFailed)" in str(raised.value)
+
+
+def test_a_failed_read_is_never_taken_for_an_absent_object(fake, make_cluster):
+    cluster = make_cluster(watch=False)
+    cluster.apply(MODEL_YAML)
+    fake.fail("GET", r"/models/irisa0$", *[500] * 200)
+
+    with pytest.raises(WaitTimeout, match=r"last read error: .*500"):
+        cluster.wait_for("model/irisa0", lambda m: m is None, timeout=1, what="irisa0 deleted")
+
+
+def test_wait_until_keeps_waiting_through_read_errors(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    fake.fail("GET", r"/models/irisa0$", *[500] * 200)
+
+    def three_replicas() -> bool:
+        return cluster.get("model/irisa0")["spec"]["replicas"] == 3
+
+    with pytest.raises(WaitTimeout, match=r"3 replicas; last read error: .*500"):
+        cluster.wait_until(three_replicas, 0.5, what="3 replicas", poll=0.1)
+
+
+def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model")
+    watcher = next(w for w in cluster.watchers if w.ref_kind == "model")
+    assert watcher.relists == 1
+
+    fake.set_status("models", "irisa0", {"replicas": 1})
+    fake.compact()  # ends the watch; resuming from its version now answers 410 Gone
+    cluster.wait_until(lambda: watcher.relists == 2, 5, what="a re-list after 410", poll=0.05)
+    fake.set_status("models", "irisa0", {"replicas": 2})
+
+    cluster.wait_for(
+        "model/irisa0",
+        lambda m: (m.get("status") or {}).get("replicas") == 2,
+        timeout=5,
+        what="status 2",
+    )
+    statuses = [s.status for s in cluster.timeline.replica_series("model/irisa0")]
+    assert statuses[-2:] == [1, 2]
+
+
+def test_close_deletes_what_the_test_created_waiting_for_finalizers(fake, make_cluster):
+    fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
+    fake.put("servers", SERVER)
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML, SERVER)
+    synced(cluster, "model", "hpa")
+    later(0.5, lambda: fake.remove_finalizers("models", "irisa0"))
+
+    started = time.monotonic()
+    cluster.close()
+
+    assert time.monotonic() - started >= 0.4  # waited for the finalizer
+    assert fake.get("models", "irisa0") is None
+    assert fake.get("horizontalpodautoscalers", "irisa0-model-hpa") is None
+    assert fake.get("servers", "mlserver") is not None  # not created by the test
+    deletes = [p.rsplit("/", 2)[-2] for m, p, _q, _h in fake.requests if m == "DELETE"]
+    assert deletes == ["horizontalpodautoscalers", "models"]  # HPAs first
+
+
+def test_close_reports_an_object_whose_finalizer_never_goes(fake, make_cluster):
+    fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
+    cluster = make_cluster(delete_timeout=0.5)
+    cluster.apply(MODEL_YAML)
+
+    with pytest.raises(
+        ClusterError,
+        match=r"cleanup left objects behind:\n  model/irisa0: .*"
+        r"finalizers=\['seldon.model.finalizer'\]",
+    ):
+        cluster.close()
+
+
+def test_with_keep_nothing_is_deleted(fake, make_cluster):
+    cluster = make_cluster(keep=True)
+    cluster.apply(MODEL_YAML)
+
+    cluster.close()
+
+    assert fake.get("models", "irisa0") is not None
+    assert fake.count("DELETE", ".") == 0
+
+
+def test_delete_waits_until_the_object_is_gone(fake, make_cluster):
+    fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    later(0.3, lambda: fake.remove_finalizers("models", "irisa0"))
+
+    cluster.delete("model/irisa0")
+
+    assert fake.get("models", "irisa0") is None
+    assert "model/irisa0" not in cluster.created
+
+
+AGENT_METRICS = """# HELP seldon_loaded_model_gauge Loaded model gauge
+# TYPE seldon_loaded_model_gauge gauge
+seldon_loaded_model_gauge{model_internal="irisa0_1",server="mlserver",server_replica="%d"} 1
+seldon_loaded_model_gauge{model_internal="irisb_3",server="mlserver",server_replica="%d"} %d
+seldon_model_infer_total{code="200",method_type="rest",model="irisa0",server="mlserver"} 12
+"""
+
+
+def _pod(name: str, ready: bool = True) -> dict:
+    return {
+        "metadata": {"name": name, "labels": {"seldon-server-name": "mlserver"}},
+        "spec": {"containers": [{"name": "agent"}, {"name": "mlserver"}]},
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
+        },
+    }
+
+
+def test_placement_reads_each_agent_through_the_pod_proxy(fake, make_cluster):
+    for index in (0, 1):
+        fake.put("pods", _pod(f"mlserver-{index}"))
+        fake.proxy[f"mlserver-{index}:9006/metrics"] = AGENT_METRICS % (index, index, 1 - index)
+    fake.put("pods", {**_pod("other-0"), "metadata": {"name": "other-0", "labels": {}}})
+
+    placement = make_cluster().placement("mlserver")
+
+    assert placement == {0: ["irisa0", "irisb"], 1: ["irisa0"]}
+    assert fake.count("GET", r"/pods/mlserver-0:9006/proxy/metrics$") == 1
+
+
+def test_placement_shows_an_empty_replica_and_fails_loudly_when_an_agent_cannot_be_read(
+    fake, make_cluster
+):
+    fake.put("pods", _pod("mlserver-0"))
+    fake.proxy["mlserver-0:9006/metrics"] = "# no models loaded\n"
+    cluster = make_cluster()
+    assert cluster.placement("mlserver") == {0: []}
+
+    fake.put("pods", _pod("mlserver-1"))  # no metrics: the proxy answers 503
+    with pytest.raises(ClusterError, match="agent metrics of pod mlserver-1"):
+        cluster.placement("mlserver")
+
+
+def test_collect_artifacts_writes_objects_conditions_events_and_log_tails(
+    fake, make_cluster, tmp_path
+):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    fake.put(
+        "events",
+        {
+            "metadata": {"name": "e1"},
+            "reason": "ScheduleFailed",
+            "count": 2,
+            "involvedObject": {"kind": "Model", "name": "irisa0"},
+            "message": "Failed to schedule model",
+        },
+    )
+    scheduler = _pod("seldon-scheduler-0")
+    scheduler["metadata"]["labels"] = {"app.kubernetes.io/name": "seldon-scheduler"}
+    scheduler["spec"]["containers"] = [{"name": "scheduler"}]
+    fake.put("pods", scheduler)
+    fake.logs[("seldon-scheduler-0", "scheduler")] = "level=info msg=scheduled\n"
+
+    written = cluster.collect_artifacts(tmp_path / "artifacts")
+
+    names = sorted(p.name for p in written)
+    assert names == [
+        "events.txt",
+        "hpa-conditions.txt",
+        "hpas.yaml",
+        "logs-agent.txt",
+        "logs-controller.txt",
+        "logs-scheduler.txt",
+        "models.yaml",
+        "serverconfigs.yaml",
+        "servers.yaml",
+    ]
+    folder = tmp_path / "artifacts"
+    assert "name: irisa0" in (folder / "models.yaml").read_text()
+    assert "managedFields" not in (folder / "models.yaml").read_text()
+    assert "Model/irisa0 ScheduleFailed x2" in (folder / "events.txt").read_text()
+    assert "msg=scheduled" in (folder / "logs-scheduler.txt").read_text()
+    assert fake.count("GET", r"/pods/seldon-scheduler-0/log$", tailLines="300") == 1
+
+
+def test_events_arriving_after_start_are_recorded_against_their_object(fake, make_cluster):
+    fake.put(
+        "events",
+        {
+            "metadata": {"name": "old"},
+            "reason": "Old",
+            "involvedObject": {"kind": "Model", "name": "irisa0"},
+        },
+    )
+    cluster = make_cluster()
+    synced(cluster, "event")
+    fake.put(
+        "events",
+        {
+            "metadata": {"name": "new"},
+            "reason": "SuccessfulRescale",
+            "message": "New size: 2",
+            "involvedObject": {"kind": "HorizontalPodAutoscaler", "name": "irisa0-model-hpa"},
+        },
+    )
+
+    cluster.wait_until(lambda: bool(cluster.timeline.events), 5, what="an event")
+
+    assert [(e.ref, e.reason, e.message) for e in cluster.timeline.events] == [
+        ("hpa/irisa0-model-hpa", "SuccessfulRescale", "New size: 2")
+    ]

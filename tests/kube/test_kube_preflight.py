@@ -1,0 +1,162 @@
+"""Preflight: named checks and skips (never crashes) when tools or cluster pieces are missing."""
+
+from __future__ import annotations
+
+import stat
+import textwrap
+
+import pytest
+
+from pytest_seldon_scaling.kube import PreflightFailed, open_kube_cluster
+from pytest_seldon_scaling.kube.preflight import (
+    INFER_RPS_CHECK,
+    Check,
+    PreflightReport,
+    cluster_checks,
+    tool_checks,
+)
+
+from .fakeapi import kubeconfig_for
+
+
+def executable(folder, name: str, script: str = "#!/bin/sh\nexit 0\n") -> str:
+    path = folder / name
+    path.write_text(script)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+DOCKER_DOWN = textwrap.dedent("""\
+    #!/bin/sh
+    echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock." >&2
+    exit 1
+""")
+DOCKER_UP = "#!/bin/sh\necho 27.3.1\n"
+
+
+@pytest.fixture
+def bin_dir(tmp_path, monkeypatch):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", str(folder))
+    return folder
+
+
+def by_name(checks: list[Check]) -> dict[str, Check]:
+    return {c.name: c for c in checks}
+
+
+def test_every_tool_missing_is_named_with_how_to_fix_it(bin_dir):
+    checks = by_name(tool_checks())
+
+    assert not any(c.ok for c in checks.values())
+    assert checks["docker"].reason == "docker not found on PATH (kind runs in Docker)"
+    assert checks["kind"].reason == "kind not on PATH; install it or pass --seldon-kind-binary"
+    assert "--seldon-helm-binary" in checks["helm"].reason
+
+
+def test_a_docker_client_without_an_engine_is_missing(bin_dir):
+    executable(bin_dir, "docker", DOCKER_DOWN)
+    docker = by_name(tool_checks())["docker"]
+    assert not docker.ok
+    assert "the Docker engine does not answer" in docker.reason
+    assert "Cannot connect to the Docker daemon" in docker.reason
+
+
+def test_all_tools_present(bin_dir):
+    executable(bin_dir, "docker", DOCKER_UP)
+    for tool in ("kind", "kubectl", "helm"):
+        executable(bin_dir, tool)
+    checks = by_name(tool_checks())
+    assert all(c.ok for c in checks.values())
+    assert checks["docker"].reason == "engine 27.3.1"
+    assert checks["kind"].reason == str(bin_dir / "kind")
+
+
+def test_an_explicit_binary_option_wins_over_path(bin_dir, tmp_path):
+    elsewhere = tmp_path / "tools"
+    elsewhere.mkdir()
+    kind = executable(elsewhere, "kind-v0.24.0")
+    assert by_name(tool_checks(kind_binary=kind))["kind"] == Check("kind", True, kind)
+    missing = by_name(tool_checks(kind_binary=str(elsewhere / "nope")))["kind"]
+    assert not missing.ok and "is not an executable" in missing.reason
+
+
+def test_kind_mode_without_tools_raises_preflight_failed_not_a_crash(bin_dir):
+    with pytest.raises(PreflightFailed) as failed:
+        open_kube_cluster("kind", report_dir=None)
+    assert [r.split(":")[0] for r in failed.value.reasons] == ["docker", "kind", "kubectl", "helm"]
+
+
+def test_existing_mode_with_an_unreadable_kubeconfig(tmp_path):
+    with pytest.raises(PreflightFailed, match=r"kubeconfig .*nothing\.yaml"):
+        open_kube_cluster("existing", kubeconfig=str(tmp_path / "nothing.yaml"))
+
+
+def _install_core2(fake, scheduler_ready: int = 1) -> None:
+    for crd in ("models", "servers", "serverconfigs"):
+        fake.put("customresourcedefinitions", {"metadata": {"name": f"{crd}.mlops.seldon.io"}})
+    fake.put("namespaces", {"metadata": {"name": "seldon-mesh"}})
+    fake.put(
+        "statefulsets",
+        {"metadata": {"name": "seldon-scheduler"}, "status": {"readyReplicas": scheduler_ready}},
+    )
+
+
+def test_cluster_checks_name_each_missing_piece(fake, api):
+    checks = by_name(cluster_checks(api))
+    assert not checks["crd-models.mlops.seldon.io"].ok
+    assert "seldon-core-v2-crds" in checks["crd-models.mlops.seldon.io"].reason
+    assert "no statefulset seldon-scheduler in namespace seldon-mesh" in checks["scheduler"].reason
+    assert "install prometheus-adapter" in checks[INFER_RPS_CHECK].reason
+
+    _install_core2(fake, scheduler_ready=0)
+    fake.custom_metrics = ["pods/cpu_usage"]
+    checks = by_name(cluster_checks(api))
+    assert checks["crd-models.mlops.seldon.io"].ok and checks["namespace"].ok
+    assert checks["scheduler"].reason == "seldon-scheduler has no ready replica"
+    assert "lists no infer_rps" in checks[INFER_RPS_CHECK].reason
+    assert by_name(cluster_checks(api, require_series=False))[INFER_RPS_CHECK].ok
+
+    fake.custom_metrics = ["models.mlops.seldon.io/infer_rps", "pods/infer_rps"]
+    _install_core2(fake)
+    assert all(c.ok for c in cluster_checks(api))
+
+
+def test_an_unreachable_api_server_is_one_clear_check(fake, api):
+    fake.fail("GET", "^/version$", 401)
+    checks = cluster_checks(api)
+    assert [c.name for c in checks] == ["api-server"]
+    assert "401" in checks[0].reason
+
+
+def test_existing_mode_refuses_a_cluster_without_core2(fake, tmp_path):
+    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig")
+    with pytest.raises(PreflightFailed) as failed:
+        open_kube_cluster("existing", kubeconfig=config)
+    reasons = "\n".join(failed.value.reasons)
+    assert "crd-servers.mlops.seldon.io: missing" in reasons and "scheduler: missing" in reasons
+    assert INFER_RPS_CHECK not in reasons  # only HPA suites need it: a skip, not a refusal
+
+
+def test_existing_mode_opens_and_reports_what_hpa_suites_would_miss(fake, tmp_path):
+    _install_core2(fake)
+    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig", context="team")
+    cluster = open_kube_cluster(
+        "existing", kubeconfig=config, kube_context="team", report_dir=tmp_path, keep=True
+    )
+    try:
+        assert (cluster.backend, cluster.namespace) == ("existing", "seldon-mesh")
+        assert cluster.preflight.skip_reason("crd-models.mlops.seldon.io", "scheduler") is None
+        reason = cluster.preflight.skip_reason(INFER_RPS_CHECK)
+        assert reason.startswith("custom-metrics-infer_rps: missing (")
+    finally:
+        cluster.close()
+
+
+def test_preflight_report_queries():
+    report = PreflightReport([Check("a", True), Check("b", False, "why"), Check("c", False)])
+    assert not report.ok and [c.name for c in report.missing] == ["b", "c"]
+    assert report.skip_reason("a") is None
+    assert report.skip_reason("b") == "b: missing (why)"
+    assert report.skip_reason() == "b: missing (why); c: missing"

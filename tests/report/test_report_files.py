@@ -1,0 +1,184 @@
+"""The report's JSON tree, HTML page, results layout, summaries and command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+
+import pytest
+
+from pytest_seldon_scaling import report
+from pytest_seldon_scaling.report import CheckResult, RunFacts
+from pytest_seldon_scaling.timeline import Timeline
+
+
+def test_summary_line_is_sonobuoy_style(checks):
+    assert report.summary_line(checks) == "Passed: 3, Failed: 1, Skipped: 1, Errors: 1"
+    assert report.summary_line(checks[:1]) == "Passed: 1, Failed: 0, Skipped: 0"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "overall"),
+    [
+        (["passed", "passed"], "passed"),
+        (["passed", "skipped"], "passed"),
+        (["skipped"], "skipped"),
+        ([], "skipped"),
+        (["passed", "error"], "failed"),
+        (["failed", "skipped"], "failed"),
+    ],
+)
+def test_overall_status(statuses, overall):
+    checks = [CheckResult(f"a.c{i}", "a", "t", s) for i, s in enumerate(statuses)]
+    assert report.overall_status(checks) == overall
+
+
+def test_unknown_status_is_refused():
+    with pytest.raises(ValueError, match=r"check a\.b: status must be one of"):
+        CheckResult("a.b", "a", "t", "xfail")
+
+
+def test_terminal_summary_lists_checks_and_why_they_failed(checks, facts):
+    lines = report.render_terminal_summary(checks, facts)
+    assert lines[0] == (
+        "seldon-scaling conformance (twin, Core 2 2.10.0, seed 42): FAILED — "
+        "Passed: 3, Failed: 1, Skipped: 1, Errors: 1"
+    )
+    text = "\n".join(lines)
+    assert re.search(r"FAILED\s+model-hpa.zero-downtime\s+No request fails", text)
+    assert "-> 4 of 2160 requests to irisa0 failed in the whole run (4x 503)" in text
+    assert "-> not supported by Core 2 2.10.0" in text
+    assert "t(s)" not in text  # only the first line of a message
+
+
+def test_junit_properties(facts):
+    props = dict(report.junit_properties(facts))
+    assert props["seldon_backend"] == "twin"
+    assert props["seldon_core_version"] == "2.10.0"
+    assert props["seldon_seed"] == "42"
+    assert props["seldon_manifests_digest"] == "sha256:0123abcd"
+    assert props["seldon_started"] == "2026-09-21T14:13:20+00:00"
+    assert all(isinstance(v, str) for v in props.values())
+    bare = dict(report.junit_properties(RunFacts("kind", "2.9.1")))
+    assert bare == {"seldon_backend": "kind", "seldon_core_version": "2.9.1"}
+
+
+def test_report_json_round_trips(tmp_path, facts, checks, scenarios):
+    paths = report.write_report(tmp_path, facts, checks, scenarios)
+    tree = json.loads(paths["json"].read_text())
+    assert tree["schema"] == report.SCHEMA
+    assert tree["summary"] == {
+        "passed": 3,
+        "failed": 1,
+        "skipped": 1,
+        "error": 1,
+        "total": 6,
+        "status": "failed",
+    }
+    assert tree["facts"]["started"] == "2026-09-21T14:13:20+00:00"
+    assert tree["checks"][1]["evidence"] == {"first_failure": 200}
+    scenario = tree["scenarios"][0]
+    assert scenario["loads"][0]["model"] == "irisa0"
+    assert len(scenario["timeline"]["traffic"]) == 360
+    facts2, checks2, scenarios2 = report.load_report(tmp_path)
+    assert facts2.seed == 42
+    assert [c.to_dict() for c in checks2] == [c.to_dict() for c in checks]
+    assert scenarios2[0].timeline.to_dict() == scenarios[0].timeline.to_dict()
+
+
+def test_results_layout_has_one_file_per_check(tmp_path, facts, checks):
+    paths = report.write_report(tmp_path, facts, checks)
+    files = sorted(p.relative_to(paths["results"]).as_posix() for p in paths["results"].rglob("*"))
+    assert "model-hpa/model-hpa.zero-downtime.json" in files
+    assert "lag-autoscaling/lag-autoscaling.scales.json" in files
+    data = json.loads((paths["results"] / "server-native/server-native.drain.json").read_text())
+    assert data["status"] == "error"
+
+
+def test_html_is_one_self_contained_page(tmp_path, facts, checks, scenarios):
+    html = report.write_report(tmp_path, facts, checks, scenarios)["html"].read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    urls = set(re.findall(r"(?:src|href)=\"([^\"#][^\"]*)\"", html))
+    assert not urls, f"external references: {urls}"
+    external = set(re.findall(r"https?://[^\s\"']+", html)) - {"http://www.w3.org/2000/svg"}
+    assert not external
+    assert "Passed: 3, Failed: 1, Skipped: 1, Errors: 1" in html
+
+
+def test_html_shows_matrix_failures_and_plots(facts, checks, scenarios):
+    html = report.render_html(facts, checks, scenarios)
+    matrix = html[
+        html.index('<table class="matrix">') : html.index("</table>", html.index("matrix"))
+    ]
+    assert matrix.count("<tr>") == 1 + 4  # header + four approaches
+    assert "zero-downtime" in matrix and "follows-prediction" in matrix
+    assert 'href="#failure-model-hpa.zero-downtime"' in matrix  # failures link to why
+    assert 'id="failure-model-hpa.zero-downtime"' in html
+    assert 'href="#check-model-hpa.follows-prediction"' in matrix
+    assert 'id="check-model-hpa.follows-prediction"' in html
+    # failed and errored checks show their message, escaped, in a <pre>
+    assert "<pre>4 of 2160 requests" in html
+    assert "&lt;ScheduleFailed &amp; drain&gt;" in html
+    assert "ClusterError: get server/mlserver: connection refused" in html
+    svgs = re.findall(r'<svg [^>]*data-points="(\d+)"', html)
+    assert len(svgs) == 2 and all(int(n) > 0 for n in svgs)
+    assert "irisa0 target rps" in html and "irisa0 achieved rps" in html
+    assert "failed requests/s" in html
+    assert "model/irisa0 spec" in html and "server/mlserver status" in html
+    assert "hpa/irisa0-hpa desired" in html
+    assert "ModelReady=False ScheduleFailed" in html  # a condition marker's tooltip
+
+
+def test_matrix_marks_checks_an_approach_does_not_have(checks):
+    approaches, names, cells = report.matrix(checks)
+    assert approaches == ["model-hpa", "model-and-server-hpa", "lag-autoscaling", "server-native"]
+    assert "schedule-failed" in names
+    assert ("model-hpa", "schedule-failed") not in cells
+
+
+def test_scenario_without_records_says_so(facts):
+    empty = report.ScenarioRecord("empty", Timeline())
+    html = report.render_html(facts, [], [empty])
+    assert "Nothing was recorded for this scenario." in html
+    assert "No checks ran." in html
+
+
+def test_report_command_renders_from_json(tmp_path, facts, checks, scenarios, capsys):
+    paths = report.write_report(tmp_path, facts, checks, scenarios)
+    paths["html"].unlink()
+    parser = argparse.ArgumentParser(prog="seldon-scaling")
+    report.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", str(tmp_path)])
+    assert args.handler(args) == 1  # a check failed
+    assert paths["html"].exists()
+    out = capsys.readouterr().out
+    assert "Passed: 3, Failed: 1" in out and f"wrote {paths['html']}" in out
+    other = tmp_path / "copy.html"
+    args = parser.parse_args(["report", str(paths["json"]), "-o", str(other)])
+    assert args.handler(args) == 1
+    assert other.read_text() == paths["html"].read_text()
+
+
+def test_report_command_names_a_bad_file(tmp_path, capsys):
+    parser = argparse.ArgumentParser(prog="seldon-scaling")
+    report.add_parser(parser.add_subparsers(dest="command"))
+    bad = tmp_path / "report.json"
+    bad.write_text('{"schema": "something-else"}')
+    args = parser.parse_args(["report", str(bad)])
+    assert args.handler(args) == 2
+    assert f"{bad}: not a seldon-scaling report" in capsys.readouterr().err
+    args = parser.parse_args(["report", str(tmp_path / "none.json")])
+    assert args.handler(args) == 2
+    assert "no such report file" in capsys.readouterr().err
+
+
+def test_load_report_names_malformed_content(tmp_path):
+    path = tmp_path / "report.json"
+    path.write_text("{not json")
+    with pytest.raises(report.ReportError, match=r"report\.json: not JSON"):
+        report.load_report(path)
+    path.write_text(json.dumps({"schema": report.SCHEMA, "facts": {}}))
+    with pytest.raises(report.ReportError, match="malformed report"):
+        report.load_report(path)
