@@ -3,7 +3,8 @@
 Run: ``.venv/bin/python bench/twin_bench.py`` (``--poisson`` for Poisson arrivals). Prints a
 table with simulated seconds per wall-clock second and peak memory (the process's maximum
 resident set size; with ``--trace`` also the peak of Python allocations traced by
-``tracemalloc`` in a second run, which tracing slows down several times). Target: the hour in under 5 s of wall-clock time.
+``tracemalloc`` in a second run, which tracing slows down several times).
+Target: the hour in under 5 s of wall-clock time.
 """
 
 from __future__ import annotations
@@ -81,7 +82,11 @@ def manifests() -> list[dict]:
                             "type": "Object",
                             "object": {
                                 "metric": {"name": "infer_rps"},
-                                "describedObject": {"apiVersion": API, "kind": "Model", "name": name},
+                                "describedObject": {
+                                    "apiVersion": API,
+                                    "kind": "Model",
+                                    "name": name,
+                                },
                                 "target": {"type": "AverageValue", "averageValue": 25},
                             },
                         }

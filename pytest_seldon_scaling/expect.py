@@ -173,7 +173,7 @@ def converges(
             f"{ref} did not converge to {replicas} {field} replicas within {within_s:g}s "
             f"(then stable for {stable_s:g}s): {why}.\n"
             f"Values read: {seen or 'none (every read failed)'}\n"
-            f"Wait: {timeout}\n"
+            f"Wait: {_first_line(timeout)}\n"
             f"{_hpa_lines(cluster, ref, started, now)}"
             f"{_context(cluster.timeline, [ref], started, now)}"
         ) from timeout
@@ -248,7 +248,7 @@ def schedule_failed(
             f"{ref} did not become {SCHEDULE_FAILED} within {within_s:g}s.\n"
             f"expected: ModelReady status='False' message={SCHEDULE_FAILED!r} reason={reason!r}\n"
             f"seen:     {seen}\n"
-            f"wait:     {timeout}\n"
+            f"wait:     {_first_line(timeout)}\n"
             f"ModelReady history:\n{history or '  (none recorded)'}\n"
             f"{_context(cluster.timeline, [ref], started, now)}"
         ) from timeout
@@ -327,6 +327,11 @@ def serving_gaps(
         elif second.sent and not second.ok:
             gaps.append((second, f"{second.sent} sent, none answered"))
     return gaps
+
+
+def _first_line(error: BaseException) -> str:
+    """The headline of a wait's message (backends may append their own timeline table)."""
+    return next((line for line in str(error).splitlines() if line.strip()), "")
 
 
 def _codes(failed: Mapping[str, int]) -> str:
@@ -516,7 +521,7 @@ def packed(
             cluster.wait_until(holds, within_s, what=f"{ref} packed on {replicas} replicas")
             return
         except WaitTimeout as timeout:
-            waited = str(timeout)
+            waited = _first_line(timeout)
     now = cluster.now()
     lines = [
         f"{ref} is not packed as expected"

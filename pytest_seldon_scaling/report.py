@@ -28,7 +28,7 @@ from typing import Any
 
 from .load.result import LoadResult
 from .svgplot import FAILED_COLOUR, PALETTE, Marker, Series, chart
-from .timeline import Timeline
+from .timeline import ConditionChange, Timeline
 
 SCHEMA = "pytest-seldon-scaling/report/v1"
 STATUSES = ("passed", "failed", "skipped", "error")
@@ -336,8 +336,14 @@ def scenario_charts(timeline: Timeline) -> list[str]:
     end = max(timeline.end, 1.0)
     x_range = (0.0, end)
     markers = [
-        Marker(c.t, f"{c.ref} {c.type}={c.status} {c.message or c.reason}".strip(), _cond_colour(c))
-        for c in timeline.conditions
+        Marker(
+            group[0].t,
+            "; ".join(
+                f"{c.ref} {c.type}={c.status} {c.message or c.reason}".strip() for c in group
+            ),
+            STATUS_COLOURS["passed"] if all(c.status == "True" for c in group) else FAILED_COLOUR,
+        )
+        for group in condition_groups(timeline)
     ]
     charts = []
     models = timeline.models_with_traffic()
@@ -402,8 +408,17 @@ def scenario_charts(timeline: Timeline) -> list[str]:
     return charts
 
 
-def _cond_colour(change: Any) -> str:
-    return STATUS_COLOURS["passed"] if change.status == "True" else FAILED_COLOUR
+def condition_groups(timeline: Timeline, share: float = 0.01) -> list[list[ConditionChange]]:
+    """Condition changes grouped when they fall within ``share`` of the time axis of the first
+    of their group, so changes at one moment make one numbered marker, not a pile."""
+    gap = max(timeline.end, 1.0) * share
+    groups: list[list[ConditionChange]] = []
+    for change in sorted(timeline.conditions, key=lambda c: c.t):
+        if groups and change.t - groups[-1][0].t <= gap:
+            groups[-1].append(change)
+        else:
+            groups.append([change])
+    return groups
 
 
 def _scenario_html(scenario: ScenarioRecord) -> str:
@@ -419,7 +434,8 @@ def _scenario_html(scenario: ScenarioRecord) -> str:
         rows = "".join(
             f"<tr><td>{n}</td><td>{c.t:g}s</td><td>{escape(c.ref)}</td><td>{escape(c.type)}</td>"
             f"<td>{escape(c.status)}</td><td>{escape(c.message)}</td><td>{escape(c.reason)}</td></tr>"
-            for n, c in enumerate(timeline.conditions, 1)
+            for n, group in enumerate(condition_groups(timeline), 1)
+            for c in group
         )
         parts.append(
             "<table><tr><th>#</th><th>t</th><th>object</th><th>condition</th><th>status</th>"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -786,3 +787,48 @@ def test_zero_downtime_with_an_open_window(cluster):
     with pytest.raises(expect.ExpectationFailed, match=r"failed from t=30s on \(1x 500\)"):
         expect.zero_downtime(cluster, during=("30s", None))
     expect.zero_downtime(cluster, during=(None, 10))
+
+
+# -- on the twin ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def twin():
+    module = pytest.importorskip("pytest_seldon_scaling.twin.cluster", reason="no twin yet")
+    cluster = module.TwinCluster(seed=3)
+    yield cluster
+    cluster.close()
+
+
+def _fixtures(*names: str) -> list[str]:
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
+    return [str(root / name) for name in names]
+
+
+def test_on_the_twin_a_model_hpa_ramp_conforms(twin):
+    twin.apply(*_fixtures("servers.yaml", "models.yaml", "hpas.yaml", "adapter-configmap.yaml"))
+    expect.converges(twin, "model/iris-shared", 1, within="2m", stable_for="10s", field="available")
+    run = twin.load("iris-shared", LoadProfile.parse("ramp 1-15rps 2m, hold 3m, ramp 15-1rps 2m"))
+    run.wait()
+    expect.zero_downtime(run)
+    replayed = expect.follows_hpa(twin, "hpa/iris-shared-model-hpa")
+    assert max(s.predicted for s in replayed) == 3
+    expect.converges(twin, "model/iris-shared", 1, within="10m", stable_for="30s")
+
+
+def test_on_the_twin_a_model_outgrowing_its_server_is_schedule_failed_but_serving(twin):
+    twin.apply(*_fixtures("servers.yaml", "models.yaml"))
+    expect.converges(
+        twin, "model/iris-dedicated", 1, within="2m", stable_for="10s", field="available"
+    )
+    run = twin.load("iris-dedicated", LoadProfile.parse("hold 3rps 5m"))
+    twin.sleep(30)
+    twin.scale("model/iris-dedicated", 5)  # the Server allows at most 3 replicas
+    expect.schedule_failed(twin, "iris-dedicated", within="2m")
+    twin.sleep(60)
+    twin.scale("model/iris-dedicated", 2)
+    run.wait()
+    expect.still_serving(twin, "iris-dedicated")
+    expect.zero_downtime(run)
+    with pytest.raises(expect.ExpectationFailed, match="did not converge to 5 available"):
+        expect.converges(twin, "model/iris-dedicated", 5, within="1m", field="available")

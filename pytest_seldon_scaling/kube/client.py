@@ -154,11 +154,12 @@ class KubeApi:
 
     # -- objects -------------------------------------------------------------------------------
 
-    def get(self, api_version: str, kind: str, name: str) -> dict:
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict:
         resource = self.resource(api_version, kind)
+        namespace = namespace or self.namespace
         return self._call(
-            f"reading {kind} {self.namespace}/{name}",
-            lambda: resource.get(name=name, namespace=self.namespace).to_dict(),
+            f"reading {kind} {namespace}/{name}",
+            lambda: resource.get(name=name, namespace=namespace).to_dict(),
         )
 
     def list(
@@ -177,13 +178,14 @@ class KubeApi:
         """Server-side apply with our field manager; conflicts forced (the test owns them)."""
         api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
         name = obj.get("metadata", {}).get("name", "")
+        namespace = obj.get("metadata", {}).get("namespace") or self.namespace
         resource = self.resource(api_version, kind)
         return self._call(
-            f"applying {kind} {self.namespace}/{name}",
+            f"applying {kind} {namespace}/{name}",
             lambda: self.dynamic.server_side_apply(
                 resource,
                 body=obj,
-                namespace=self.namespace,
+                namespace=namespace,
                 field_manager=FIELD_MANAGER,
                 force_conflicts=True,
             ).to_dict(),
@@ -204,6 +206,22 @@ class KubeApi:
         except ObjectNotFound:
             return False
         return True
+
+    def restart_deployment(self, name: str, namespace: str, at: str) -> None:
+        """What ``kubectl rollout restart`` does: a new pod-template annotation."""
+        resource = self.resource("apps/v1", "Deployment")
+        patch = {"spec": {"template": {"metadata": {"annotations": {
+            "kubectl.kubernetes.io/restartedAt": at}}}}}  # fmt: skip
+        self._call(
+            f"restarting deployment {namespace}/{name}",
+            lambda: self.dynamic.patch(
+                resource,
+                body=patch,
+                name=name,
+                namespace=namespace,
+                content_type="application/merge-patch+json",
+            ),
+        )
 
     def get_scale(self, api_version: str, kind: str, name: str) -> dict:
         scale = self.resource(api_version, kind).subresources["scale"]

@@ -25,8 +25,17 @@ from .mesh import (
     port_forward_command,
     service_http_port,
 )
-from .objects import DELETE_ORDER, conditions_of, is_terminating, ordinal_of, pod_ready
-from .preflight import PreflightReport
+from .objects import (
+    DELETE_ORDER,
+    adapter_config_rules,
+    conditions_of,
+    deployment_rolled_out,
+    is_terminating,
+    ordinal_of,
+    pod_ready,
+    same_adapter_rules,
+)
+from .preflight import CUSTOM_METRICS, PreflightReport
 from .promtext import merge_placements, parse_prometheus_text, placement_from_samples
 from .watch import WATCHED, KindWatcher, Mirror
 
@@ -57,6 +66,8 @@ class KubeCluster:
         delete_timeout: float = 180.0,
         watch: bool = True,
         on_close: Callable[[], None] | None = None,
+        adapter: tuple[str, str] | None = None,
+        adapter_timeout: float = 300.0,
     ) -> None:
         self.api = api
         self.backend = backend
@@ -77,6 +88,9 @@ class KubeCluster:
         self._mesh_url: str | None = None
         self._loads: list[Any] = []
         self._on_close = on_close
+        # (namespace, deployment) of a prometheus-adapter this run installed and may reconfigure
+        self.adapter = adapter
+        self.adapter_timeout = adapter_timeout
         self._closed = False
         self.mirror = Mirror(self.timeline, self.now)
         self.watchers = [KindWatcher(api, self.mirror, kind) for kind in WATCHED] if watch else []
@@ -121,6 +135,10 @@ class KubeCluster:
         refs = []
         for manifest in manifests:
             obj, origin = copy.deepcopy(manifest.obj), manifest.where()
+            rules = adapter_config_rules(obj)
+            if rules is not None:
+                refs.append(self._use_adapter_rules(obj, rules, f"{origin}: {manifest.display}"))
+                continue
             metadata = obj.setdefault("metadata", {})
             if metadata.get("namespace") not in (None, self.namespace):
                 raise ClusterError(
@@ -143,6 +161,53 @@ class KubeCluster:
                     self.created.append(ref)
             refs.append(ref)
         return refs
+
+    def _use_adapter_rules(self, obj: dict, rules: builtins.list[dict], origin: str) -> str:
+        """Make the metrics adapter serve ``rules``: a no-op when it already does.
+
+        The adapter reads its rules once at start: on a cluster this run installed, a different
+        rule set replaces the adapter's ConfigMap and restarts it; on an existing cluster it is
+        an error (never silently rewire someone's custom metrics).
+        """
+        namespace, name = self.adapter or (
+            obj["metadata"].get("namespace") or self.namespace,
+            obj["metadata"]["name"],
+        )
+        try:
+            live = self.api.get("v1", "ConfigMap", name, namespace=namespace)
+        except ObjectNotFound:
+            live = None
+        live_rules = adapter_config_rules(live) if live is not None else None
+        ref = f"configmap/{name}"
+        if live_rules is not None and same_adapter_rules(live_rules, rules):
+            return ref
+        if self.adapter is None:
+            state = "does not exist" if live is None else "holds other rules"
+            raise ClusterError(
+                f"{origin}: the cluster's prometheus-adapter ConfigMap {namespace}/{name} {state}, "
+                "so infer_rps would not be what these manifests define. Install these rules in "
+                "the cluster's adapter (and restart it), or run with --seldon-cluster=kind"
+            )
+        replacement = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": namespace},
+            "data": obj["data"],
+        }
+        self.api.apply(replacement)
+        self.api.restart_deployment(name, namespace, f"pytest-seldon-scaling-{time.time():.0f}")
+        self.wait_until(
+            lambda: (
+                deployment_rolled_out(
+                    self.api.get("apps/v1", "Deployment", name, namespace=namespace)
+                )
+                and bool(self.api.get_json(CUSTOM_METRICS, "reading the custom metrics API"))
+            ),
+            self.adapter_timeout,
+            what=f"prometheus-adapter {namespace}/{name} restarted with the rules of {origin}",
+            poll=2.0,
+        )
+        return ref
 
     def get(self, ref: str) -> dict:
         obj = self._read(ref)

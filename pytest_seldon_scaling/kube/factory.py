@@ -13,8 +13,15 @@ from kubernetes.config.config_exception import ConfigException
 from ..cluster import ClusterError
 from .client import KubeApi, ObjectNotFound, RetryPolicy
 from .cluster import KubeCluster
-from .helm import HelmSettings, install_commands, run_install, write_adapter_values
+from .helm import (
+    ADAPTER_DEPLOYMENT,
+    HelmSettings,
+    install_commands,
+    run_install,
+    write_adapter_values,
+)
 from .kind import ensure_kind_cluster, kind_cluster_name, kind_context
+from .lease import SessionLease
 from .objects import condition
 from .preflight import (
     CUSTOM_METRICS,
@@ -49,6 +56,7 @@ def open_kube_cluster(
     helm_binary: str | None = None,
     cluster_name: str | None = None,
     ready_timeout: float = 900.0,
+    lock_timeout: float = 3600.0,
 ) -> KubeCluster:
     """A :class:`KubeCluster` on a fresh/reused kind cluster or an existing cluster.
 
@@ -65,6 +73,7 @@ def open_kube_cluster(
             report_dir=report,
             seed=seed,
             kubectl=resolve_binary("kubectl", kubectl_binary),
+            lock_timeout=lock_timeout,
         )
     if mode != "kind":
         raise ValueError(f"mode must be 'kind' or 'existing', not {mode!r}")
@@ -120,6 +129,9 @@ def open_kube_cluster(
             kube_context=kind_context(name),
             preflight=PreflightReport(tools + checks),
             on_close=handle.release,
+            adapter=(settings.monitoring_namespace, ADAPTER_DEPLOYMENT)
+            if settings.monitoring
+            else None,
         )
     except BaseException:
         handle.release()
@@ -136,6 +148,7 @@ def _open_existing(
     report_dir: Path | None,
     seed: int | None,
     kubectl: str | None,
+    lock_timeout: float,
 ) -> KubeCluster:
     try:
         client = kube_config.new_client_from_config(config_file=kubeconfig, context=kube_context)
@@ -151,6 +164,13 @@ def _open_existing(
     if failed:
         api.close()
         raise PreflightFailed(failed)
+    # sessions sharing this namespace (xdist workers, other CI jobs) take turns
+    lease = SessionLease(api)
+    try:
+        lease.acquire(lock_timeout)
+    except ClusterError:
+        api.close()
+        raise
     kubectl_check = (
         Check("kubectl", True, kubectl)
         if kubectl
@@ -166,6 +186,7 @@ def _open_existing(
         kubeconfig=kubeconfig,
         kube_context=kube_context,
         preflight=PreflightReport([*checks, kubectl_check]),
+        on_close=lease.release,
     )
 
 

@@ -16,9 +16,14 @@ from typing import Any
 import yaml
 
 from ..cluster import ClusterError
+from .objects import adapter_config_rules
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DEFAULT_ADAPTER_RULES = FIXTURES / "kind" / "prometheus-adapter-rules.yaml"
+# the same rule the suites' manifests (and the twin) use, so a default run restarts nothing
+DEFAULT_ADAPTER_RULES = FIXTURES / "manifests" / "adapter-configmap.yaml"
+ADAPTER_RELEASE = "hpa-metrics"
+# the chart names its Deployment and ConfigMap <release>-prometheus-adapter
+ADAPTER_DEPLOYMENT = f"{ADAPTER_RELEASE}-prometheus-adapter"
 AGENT_POD_MONITOR = FIXTURES / "kind" / "agent-podmonitor.yaml"
 
 SELDON_REPO = ("seldon-charts", "https://seldonio.github.io/helm-charts/")
@@ -189,9 +194,8 @@ def adapter_rules(configmap_text: str, origin: str) -> list[dict]:
         raise ClusterError(f"{origin}: not valid YAML: {error}") from None
     for document in documents:
         if document.get("kind") == "ConfigMap" and "config.yaml" in (document.get("data") or {}):
-            config = yaml.safe_load(document["data"]["config.yaml"]) or {}
-            rules = config.get("rules")
-            if not isinstance(rules, list) or not rules:
+            rules = adapter_config_rules(document)
+            if not rules:
                 raise ClusterError(f"{origin}: data.config.yaml has no rules list")
             return rules
     raise ClusterError(f"{origin}: no ConfigMap with data.config.yaml (prometheus-adapter rules)")
@@ -234,7 +238,7 @@ def install_commands(
         )  # fmt: skip
         commands.append(
             [
-                helm, "upgrade", "--install", "hpa-metrics", f"{prom}/prometheus-adapter",
+                helm, "upgrade", "--install", ADAPTER_RELEASE, f"{prom}/prometheus-adapter",
                 "--version", settings.prometheus_adapter_version,
                 *monitoring, *common, "--values", str(adapter_values_file),
             ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +26,12 @@ MAX_NAME = 40
 
 
 def kind_cluster_name(base: str | None, worker_id: str | None) -> str:
-    """A DNS-safe cluster name, one per pytest-xdist worker (``seldon-scaling-gw1``)."""
-    name = dns_label(base or DEFAULT_CLUSTER)
+    """A DNS-safe cluster name, one per pytest-xdist worker (``mine-gw1``).
+
+    Without a name, one unique to this run (``seldon-scaling-3f9a2c``): two runs on one
+    machine must never reuse, and then delete, each other's cluster. Name it to reuse it.
+    """
+    name = dns_label(base or f"{DEFAULT_CLUSTER}-{uuid.uuid4().hex[:6]}")
     if worker_id and worker_id != "master":
         suffix = dns_label(worker_id)
         name = f"{name[: MAX_NAME - len(suffix) - 1].rstrip('-')}-{suffix}"
@@ -79,9 +84,11 @@ def ensure_kind_cluster(
     keep: bool = False,
 ) -> KindHandle:
     """Reuse the cluster ``name`` if it exists (never deleting it), else create it."""
+    # absolute: pytest-kind's default is relative to the directory pytest started in
+    kubeconfig_path = Path(kubeconfig or Path(".pytest-kind", name, "kubeconfig")).resolve()
     cluster = KindCluster(
         name,
-        Path(kubeconfig) if kubeconfig else None,
+        kubeconfig_path,
         image=image,
         kind_path=Path(kind_binary),
         kubectl_path=Path(kubectl_binary),

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import re
-import selectors
 import subprocess
 import threading
 import time
@@ -88,26 +88,25 @@ class PortForward:
             env=dict(os.environ),
             start_new_session=True,
         )
-        assert process.stdout is not None
-        selector = selectors.DefaultSelector()
-        selector.register(process.stdout, selectors.EVENT_READ)
+        lines: queue.Queue[str | None] = queue.Queue()
+        # One reader for the process's whole life: it hands over lines until the port is
+        # known, then keeps draining (kubectl logs every connection; a full pipe stalls it).
+        started = threading.Event()
+        threading.Thread(target=_read_lines, args=(process, lines, started), daemon=True).start()
         deadline = time.monotonic() + timeout
-        seen = []
-        try:
-            while time.monotonic() < deadline:
-                if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                    break
-                line = process.stdout.readline()
-                if not line:
-                    break
-                seen.append(line.rstrip())
-                port = forwarded_port(line)
-                if port is not None:
-                    # kubectl logs every connection; an undrained pipe would stall it.
-                    threading.Thread(target=_drain, args=(process,), daemon=True).start()
-                    return cls(process, f"http://127.0.0.1:{port}")
-        finally:
-            selector.close()
+        seen: list[str] = []
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            seen.append(line.rstrip())
+            port = forwarded_port(line)
+            if port is not None:
+                started.set()
+                return cls(process, f"http://127.0.0.1:{port}")
         _end(process)
         raise ClusterError(
             f"kubectl port-forward to svc/{MESH_SERVICE} did not start within {timeout:.0f}s "
@@ -118,10 +117,12 @@ class PortForward:
         _end(self.process)
 
 
-def _drain(process: subprocess.Popen) -> None:
+def _read_lines(process: subprocess.Popen, lines: queue.Queue, started: threading.Event) -> None:
     with contextlib.suppress(OSError, ValueError):
-        for _line in process.stdout or ():
-            pass
+        for line in process.stdout or ():
+            if not started.is_set():
+                lines.put(line)
+    lines.put(None)
 
 
 def _end(process: subprocess.Popen) -> None:

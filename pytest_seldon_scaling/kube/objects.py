@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
+
 from ..cluster import KINDS, ref_of
 from ..quantity import parse_quantity
 from ..timeline import HPASample
@@ -150,3 +152,45 @@ def pod_ready(pod: dict) -> bool:
     status = (pod.get("status") or {}).get("phase")
     ready = condition(pod, "Ready")
     return status == "Running" and ready is not None and ready[0] == "True"
+
+
+def adapter_config_rules(obj: dict) -> list[dict] | None:
+    """The rules of a prometheus-adapter ConfigMap (``data["config.yaml"]``); None otherwise."""
+    if obj.get("kind") != "ConfigMap":
+        return None
+    text = (obj.get("data") or {}).get("config.yaml")
+    if not isinstance(text, str):
+        return None
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    rules = config.get("rules") if isinstance(config, dict) else None
+    return rules if isinstance(rules, list) else None
+
+
+def _normalised(value: Any) -> Any:
+    if isinstance(value, str):
+        return "".join(value.split())
+    if isinstance(value, dict):
+        return {k: _normalised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalised(v) for v in value]
+    return value
+
+
+def same_adapter_rules(a: list[dict], b: list[dict]) -> bool:
+    """Equal rules, whitespace aside (PromQL and YAML block styles differ, meaning does not)."""
+    return _normalised(a) == _normalised(b)
+
+
+def deployment_rolled_out(deployment: dict) -> bool:
+    """Every replica runs the latest pod template and is available (``rollout status``)."""
+    spec, status = deployment.get("spec") or {}, deployment.get("status") or {}
+    wanted = spec.get("replicas", 1)
+    return (
+        status.get("observedGeneration", 0) >= deployment.get("metadata", {}).get("generation", 0)
+        and status.get("updatedReplicas", 0) == wanted
+        and status.get("availableReplicas", 0) == wanted
+        and not status.get("unavailableReplicas")
+    )

@@ -59,7 +59,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..timeline import Timeline, TrafficSecond
-from .profile import LoadProfile, Ramp
+from .profile import LoadProfile, ProfileError, Ramp, Segment, profile_of
 from .result import LoadResult, summarize
 from .stream import StreamError, parse_message, split_lines
 
@@ -71,6 +71,7 @@ WORKER_JOIN_TIMEOUT = 60.0  # seconds the master waits for its workers
 STARTUP_TIMEOUT = 30.0  # seconds for Locust to start, beyond waiting for workers
 MAX_LAG = 1.0  # seconds a due request may wait for a free user before it counts as missed
 MAX_USERS_PER_PROCESS = 1000
+LOOP_LAG_LIMIT_MS = 100.0  # a Locust event loop this late is CPU-bound: latencies are inflated
 PROGRESS_EVERY = 5.0
 KILL_WAIT = 5.0  # seconds between asking Locust to stop (SIGINT) and killing its groups
 
@@ -172,6 +173,14 @@ def driver_shortfalls(rows: list[dict], expected_seconds: int, capped: bool) -> 
             f"driver saturated: {sum(r['missed'] for r in missed)} requests due between "
             f"{missed[0]['t']}s and {missed[-1]['t'] + 1}s were not sent within {MAX_LAG:g}s "
             f"({why}{latency}); add workers or lower the target"
+        )
+    lagging = [r for r in rows if r.get("lag_ms", 0.0) > LOOP_LAG_LIMIT_MS]
+    if lagging:
+        out.append(
+            f"load generator saturated: its event loop ran up to "
+            f"{max(r['lag_ms'] for r in lagging):.0f} ms late in {len(lagging)} seconds "
+            f"between {lagging[0]['t']}s and {lagging[-1]['t'] + 1}s (CPU-bound; latencies "
+            "are inflated and sends uneven); add workers or lower the target"
         )
     partial = [r["t"] for r in rows if r.get("reported", 1) < r.get("processes", 1)]
     if partial:
@@ -488,7 +497,7 @@ class LocustLoadRun:
 def start_locust_load(
     host: str,
     model: str,
-    profile: LoadProfile,
+    profile: LoadProfile | Segment | str,
     *,
     timeline: Timeline | None = None,
     clock: Callable[[], float] | None = None,
@@ -511,7 +520,11 @@ def start_locust_load(
         raise ValueError(f"host {host!r} must be an http:// or https:// URL")
     if not model or "/" in model:
         raise ValueError(f"model {model!r} must be a model name")
-    if not isinstance(profile, LoadProfile) or profile.duration <= 0:
+    try:
+        profile = profile_of(profile)
+    except (ProfileError, TypeError) as error:
+        raise ValueError(f"profile {profile!r}: {error}") from None
+    if profile.duration <= 0:
         raise ValueError(f"profile must be a non-empty LoadProfile, not {profile!r}")
     if workers < 0 or expect_remote_workers < 0:
         raise ValueError("workers and expect_remote_workers must be >= 0")

@@ -84,6 +84,7 @@ class Sender:
     def _pace(self) -> None:
         plan, profile = self.plan, self.profile
         before = 0.0
+        woke_due = None
         while True:
             now = time.time()
             elapsed = now - plan["t0"]
@@ -91,6 +92,10 @@ class Sender:
                 gevent.sleep(min(-elapsed, 0.05))
                 continue
             elapsed = max(elapsed, before)
+            if woke_due is not None and elapsed < profile.duration:
+                # A CPU-bound process wakes its greenlets late: its latencies are inflated.
+                tally = self.tallies.setdefault(math.floor(elapsed), pacing.SecondTally())
+                tally.lag_ms = max(tally.lag_ms, (now - woke_due) * 1000)
             for second, n in pacing.releases(
                 profile, before, elapsed, plan["index"], plan["count"]
             ):
@@ -101,6 +106,7 @@ class Sender:
             if elapsed >= profile.duration:
                 self.paced_out = True
                 return
+            woke_due = time.time() + PACER_TICK
             gevent.sleep(PACER_TICK)
 
     def take(self) -> tuple[int, str] | None:

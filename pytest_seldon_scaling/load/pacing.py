@@ -159,6 +159,7 @@ class SecondTally:
     failed: dict[str, int] = field(default_factory=dict)
     latency: dict[float, int] = field(default_factory=dict)
     busy: int = 0
+    lag_ms: float = 0.0  # how late this process's event loop woke the pacer, at worst
 
     @property
     def completed(self) -> int:
@@ -190,6 +191,7 @@ class SecondTally:
             "failed": failed,
             "latency": [[bucket, count] for bucket, count in sorted(self.latency.items())],
             "busy": self.busy,
+            "lag_ms": round(self.lag_ms, 1),
         }
 
 

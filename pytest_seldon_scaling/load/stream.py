@@ -12,7 +12,8 @@ Message types on the pipe (``"type"`` key):
 - ``started``: ``t0`` (wall-clock time of the run's second 0), ``processes``;
 - ``second``: ``t`` (second of the run), ``target_rps``, ``sent``, ``ok``, ``failed``
   (code -> count), ``p50_ms``/``p95_ms``/``p99_ms`` (None without responses), ``missed``
-  (tickets no user was free to send), ``busy`` (most users in flight at once), ``users``,
+  (tickets no user was free to send), ``busy`` (most users in flight at once), ``lag_ms``
+  (how late the slowest process's event loop ran: a CPU-bound generator), ``users``,
   ``reported`` (processes whose rows are in it);
 - ``users``: ``count``, ``capped`` (the shape changed the user count; capped: needed more);
 - ``warning``: ``message`` (e.g. Locust's CPU warning);
@@ -172,6 +173,7 @@ class SecondMerger:
             "failed": failed,
             "missed": sum(row["missed"] for row in pending.rows),
             "busy": sum(row["busy"] for row in pending.rows),
+            "lag_ms": max((row.get("lag_ms", 0.0) for row in pending.rows), default=0.0),
             "p50_ms": percentile(latency, 0.50),
             "p95_ms": percentile(latency, 0.95),
             "p99_ms": percentile(latency, 0.99),

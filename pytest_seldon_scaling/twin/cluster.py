@@ -26,7 +26,7 @@ from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
 from .adapter import AdapterConfigError, AdapterRule, MetricsDB, parse_adapter_config
 from .agent import Agent
-from .controller import Controller
+from .controller import Controller, timestamp
 from .hpa_controller import HPAControllers
 from .operator import _normalise_version
 from .scheduler_service import Scheduler
@@ -142,7 +142,7 @@ class TwinCluster:
         self.settings = settings or TwinSettings()
         self.timeline = Timeline()
         self.env = simpy.Environment()
-        self.store = ObjectStore(namespace, lambda: self.env.now)
+        self.store = ObjectStore(namespace, lambda: timestamp(self.env.now))
         self.metrics = MetricsDB()
         self.traffic = TrafficEngine(
             self.env,

@@ -86,19 +86,23 @@ class ModelSpec:
     server: str | None = None
     explainer: bool = False
     assigned_server: str | None = None
-    replica_states: Mapping[int, str] = field(default_factory=dict)
+    replica_states: Mapping[int, str | ReplicaStatus] = field(default_factory=dict)
     deleted: bool = False
 
     def state_on(self, server: str, index: int) -> str | None:
-        if self.assigned_server != server:
+        """State of this version on a server replica (None when it has none there)."""
+        if self.assigned_server != server or index not in self.replica_states:
             return None
-        return self.replica_states.get(index)
+        return _state_name(self.replica_states[index])
+
+    def states(self) -> list[str]:
+        return [_state_name(s) for s in self.replica_states.values()]
 
     def has_live_replicas(self) -> bool:
-        return any(s in CAN_RECEIVE_TRAFFIC for s in self.replica_states.values())
+        return any(s in CAN_RECEIVE_TRAFFIC for s in self.states())
 
     def is_loading_or_loaded_on_server(self) -> bool:
-        return any(s in IS_LOADING_OR_LOADED for s in self.replica_states.values())
+        return any(s in IS_LOADING_OR_LOADED for s in self.states())
 
 
 @dataclass(frozen=True)
@@ -118,11 +122,17 @@ class ServerSnapshot:
     """A Server as the scheduler store sees it (``expected_replicas`` -1 until notified)."""
 
     name: str
-    replicas: Sequence[ServerReplica] = ()
+    replicas: Sequence[ServerReplica] | Mapping[int, ServerReplica] = ()
     shared: bool = True
     expected_replicas: int = -1
     min_replicas: int = 0
     max_replicas: int = 0
+
+    def replica_list(self) -> list[ServerReplica]:
+        """The connected replicas (a mapping by index is accepted as well as a sequence)."""
+        if isinstance(self.replicas, Mapping):
+            return list(self.replicas.values())
+        return list(self.replicas)
 
 
 @dataclass(frozen=True)
@@ -156,7 +166,8 @@ class Placement:
 
 def server_filter_reason(model: ModelSpec, server: ServerSnapshot) -> str | None:
     """Why a server is rejected for a model (None when every server filter passes)."""
-    if len(server.replicas) == 0:
+    replicas = server.replica_list()
+    if not replicas:
         return "ServerReplicaFilter: no replicas"
     if model.server:
         if model.server != server.name:
@@ -165,7 +176,7 @@ def server_filter_reason(model: ModelSpec, server: ServerSnapshot) -> str | None
         return "SharingServerFilter: server not shared"
     if server.expected_replicas == 0:
         return "DeletedServerFilter: server expected replicas is 0"
-    capabilities = {c.strip() for c in server.replicas[0].capabilities}
+    capabilities = {c.strip() for c in replicas[0].capabilities}
     missing = [r for r in model.requirements if r.strip() not in capabilities]
     if missing:
         return f"ServerRequirementFilter: missing capabilities {missing}"
@@ -237,7 +248,7 @@ def _find_server(
 ) -> tuple[str, tuple[int, ...]] | None:
     for server in servers:
         suitable = [
-            r for r in server.replicas if replica_filter_reason(model, server.name, r) is None
+            r for r in server.replica_list() if replica_filter_reason(model, server.name, r) is None
         ]
         if len(suitable) < needed:
             continue
@@ -320,6 +331,10 @@ def failed_scheduling_status(
         available = sum(1 for s in states if s == DRAINING)
     unavailable = (spec_replicas - available) & MAX_UINT32
     return ModelStatus(SCHEDULE_FAILED, reason, available, unavailable)
+
+
+def _state_name(value: ReplicaStatus | str) -> str:
+    return value.state if isinstance(value, ReplicaStatus) else value
 
 
 def _status(value: ReplicaStatus | str) -> ReplicaStatus:

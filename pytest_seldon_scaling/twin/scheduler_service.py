@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import simpy
 
@@ -122,15 +123,26 @@ class ServerRecord:
     loaded_models: int = 0
 
 
-class Hooks:
+class Hooks(Protocol):
     """Where the scheduler reports to (the controller, the agents, the router)."""
 
-    def model_status(self, name: str, version: Version, deleted: bool) -> None: ...
-    def server_status(self, name: str, loaded_models: int) -> None: ...
-    def scale_server(self, name: str, target: int) -> None: ...
-    def load(self, server: str, index: int, version: Version) -> None: ...
-    def unload(self, server: str, index: int, version: Version) -> None: ...
-    def routes(self, model: str, replicas: list[tuple[str, int, str]]) -> None: ...
+    def model_status(self, name: str, version: Version, deleted: bool) -> None:
+        """A model's latest version changed state (or the model was deleted)."""
+
+    def server_status(self, name: str, loaded_models: int) -> None:
+        """A server's count of loaded models changed."""
+
+    def scale_server(self, name: str, target: int) -> None:
+        """``ServerStatusResponse`` of type ScalingRequest."""
+
+    def load(self, server: str, index: int, version: Version) -> None:
+        """LOAD a model version on an agent."""
+
+    def unload(self, server: str, index: int, version: Version) -> None:
+        """UNLOAD a model version from an agent."""
+
+    def routes(self, model: str, replicas: list[tuple[str, int, str]]) -> None:
+        """Envoy's routes for a model after a sync: (server, replica, model_internal)."""
 
 
 class Scheduler:

@@ -33,7 +33,8 @@ class Change:
 class ObjectStore:
     """Objects of one namespace keyed by ``kind/name`` refs."""
 
-    def __init__(self, namespace: str, clock: Callable[[], float]) -> None:
+    def __init__(self, namespace: str, clock: Callable[[], str]) -> None:
+        """``clock`` gives the RFC 3339 time written into creation/deletion timestamps."""
         self.namespace = namespace
         self._clock = clock
         self._objects: dict[str, dict] = {}

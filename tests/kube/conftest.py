@@ -32,12 +32,25 @@ def quick_retries(attempts: int = 4) -> RetryPolicy:
     return RetryPolicy(attempts=attempts, max_seconds=10, first_wait=0.01, max_wait=0.05, seed=1)
 
 
+_opened: list[KubeApi] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_apis() -> Iterator[None]:
+    """Each KubeApi keeps a discovery cache file: close what a test opened."""
+    yield
+    while _opened:
+        _opened.pop().close()
+
+
 def api_for(fake: FakeKube, attempts: int = 4) -> KubeApi:
     configuration = Configuration()
     configuration.host = fake.url
     configuration.api_key = {"BearerToken": "fake-token"}
     configuration.api_key_prefix = {"BearerToken": "Bearer"}
-    return KubeApi(ApiClient(configuration), fake.namespace, quick_retries(attempts))
+    api = KubeApi(ApiClient(configuration), fake.namespace, quick_retries(attempts))
+    _opened.append(api)
+    return api
 
 
 @pytest.fixture

@@ -39,12 +39,14 @@ KINDS = [
     Kind("/apis/mlops.seldon.io/v1alpha1", "serverconfigs", "ServerConfig"),
     Kind("/apis/autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
     Kind("/apis/apps/v1", "statefulsets", "StatefulSet"),
+    Kind("/apis/apps/v1", "deployments", "Deployment"),
     Kind(
         "/apis/apiextensions.k8s.io/v1",
         "customresourcedefinitions",
         "CustomResourceDefinition",
         namespaced=False,
     ),
+    Kind("/apis/coordination.k8s.io/v1", "leases", "Lease"),
     Kind("/api/v1", "pods", "Pod"),
     Kind("/api/v1", "events", "Event"),
     Kind("/api/v1", "services", "Service"),
@@ -176,6 +178,9 @@ class FakeKube:
         with self.cond:
             self.watch_generation += 1
             self.cond.notify_all()
+
+    def get_in(self, plural: str, namespace: str, name: str) -> dict | None:
+        return self.objects.get((plural, namespace, name))
 
     def get(self, plural: str, name: str) -> dict | None:
         kind = BY_PLURAL[plural]
@@ -313,6 +318,8 @@ class FakeKube:
                 if query.get("watch") in ("true", "True", "1"):
                     return self._watch(kind, ns, query)
                 return _json(self._list(kind, ns, query.get("labelSelector")))
+            if name is None and method == "POST":
+                return self._create(kind, ns, json.loads(request.get_data()))
             key = (kind.plural, ns, name)
             obj = self.objects.get(key)
             if method == "PATCH" and sub is None:
@@ -330,6 +337,12 @@ class FakeKube:
                 return _json(self._scale(obj))
             if method == "GET":
                 return _json(obj)
+            if method == "PUT":
+                body = json.loads(request.get_data())
+                if body["metadata"].get("resourceVersion") != obj["metadata"]["resourceVersion"]:
+                    return _status(409, "the object has been modified", "Conflict")
+                self._store(key, body, "MODIFIED")
+                return _json(body)
             if method == "DELETE":
                 if obj["metadata"].get("finalizers"):
                     if not obj["metadata"].get("deletionTimestamp"):
@@ -341,6 +354,14 @@ class FakeKube:
                 self._remove(key)
                 return _json({"kind": "Status", "status": "Success"})
         return _status(405, f"{method} not supported here")
+
+    def _create(self, kind: Kind, ns: str, body: dict) -> Response:
+        key = (kind.plural, ns, body["metadata"]["name"])
+        if key in self.objects:
+            return _status(409, f'{kind.plural} "{key[2]}" already exists', "AlreadyExists")
+        body["metadata"]["namespace"] = ns
+        self._store(key, body, "ADDED")
+        return _json(body, 201)
 
     def _list(self, kind: Kind, ns: str, selector: str | None) -> dict:
         wanted = dict(part.split("=", 1) for part in selector.split(",")) if selector else {}
@@ -375,6 +396,10 @@ class FakeKube:
 
     def _apply(self, kind, key, obj, request, query) -> Response:
         content_type = request.headers.get("Content-Type", "")
+        if content_type == "application/merge-patch+json" and obj is not None:
+            merged = _merge(obj, json.loads(request.get_data()))
+            self._store(key, merged, "MODIFIED")
+            return _json(merged)
         if content_type != "application/apply-patch+yaml":
             return _status(415, f"unsupported patch type {content_type}")
         if not query.get("fieldManager"):

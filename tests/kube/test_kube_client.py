@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import urllib3
 
@@ -133,9 +135,9 @@ def test_watch_streams_events_from_a_resource_version(fake, api):
     fake.put("models", MODEL)
     _, version = api.list("mlops.seldon.io/v1alpha1", "Model")
     fake.set_status("models", "irisa0", {"replicas": 1})
-    fake.end_watches()
 
-    response = api.open_watch("mlops.seldon.io/v1alpha1", "Model", version, timeout_seconds=1)
+    response = api.open_watch("mlops.seldon.io/v1alpha1", "Model", version, timeout_seconds=30)
+    threading.Timer(0.2, fake.end_watches).start()  # the server ends the watch
     events = list(watch_events(response))
 
     assert [(e["type"], e["object"]["status"]) for e in events] == [("MODIFIED", {"replicas": 1})]

@@ -395,3 +395,73 @@ def test_events_arriving_after_start_are_recorded_against_their_object(fake, mak
     assert [(e.ref, e.reason, e.message) for e in cluster.timeline.events] == [
         ("hpa/irisa0-model-hpa", "SuccessfulRescale", "New size: 2")
     ]
+
+
+ADAPTER_CM = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: hpa-metrics-prometheus-adapter, namespace: seldon-monitoring}
+data:
+  config.yaml: |
+    rules:
+    - seriesQuery: '{__name__="seldon_model_infer_total",namespace!=""}'
+      name: {matches: seldon_model_infer_total, as: infer_rps}
+      metricsQuery: sum by (<<.GroupBy>>) (rate(<<.Series>>{<<.LabelMatchers>>}[1m]))
+"""
+
+
+def _live_adapter(fake, window: str) -> None:
+    fake.put(
+        "configmaps",
+        {"metadata": {"name": "hpa-metrics-prometheus-adapter"},
+         "data": {"config.yaml": (
+             "rules:\n- seriesQuery: '{__name__=\"seldon_model_infer_total\",namespace!=\"\"}'\n"
+             "  name: {matches: seldon_model_infer_total, as: infer_rps}\n"
+             "  metricsQuery: |\n    sum by (<<.GroupBy>>) (\n"
+             f"      rate(<<.Series>>{{<<.LabelMatchers>>}}[{window}]))\n")}},
+        namespace="seldon-monitoring",
+    )  # fmt: skip
+    fake.put(
+        "deployments",
+        {"metadata": {"name": "hpa-metrics-prometheus-adapter", "generation": 1},
+         "spec": {"replicas": 1},
+         "status": {"observedGeneration": 1, "updatedReplicas": 1, "availableReplicas": 1}},
+        namespace="seldon-monitoring",
+    )  # fmt: skip
+    fake.custom_metrics = []
+
+
+def test_adapter_rules_the_adapter_already_serves_change_nothing(fake, make_cluster):
+    _live_adapter(fake, "1m")
+    for cluster in (
+        make_cluster(),
+        make_cluster(adapter=("seldon-monitoring", "hpa-metrics-prometheus-adapter")),
+    ):
+        assert cluster.apply(ADAPTER_CM) == ["configmap/hpa-metrics-prometheus-adapter"]
+    assert fake.count("PATCH", ".") == 0
+
+
+def test_other_adapter_rules_on_an_existing_cluster_are_refused(fake, make_cluster):
+    _live_adapter(fake, "5m")
+    with pytest.raises(ClusterError, match=r"seldon-monitoring/hpa-metrics-prometheus-adapter holds"
+                                           r" other rules"):  # fmt: skip
+        make_cluster().apply(ADAPTER_CM)
+    assert fake.count("PATCH", ".") == 0
+
+
+def test_other_adapter_rules_on_our_kind_install_replace_its_config_and_restart_it(
+    fake, make_cluster
+):
+    _live_adapter(fake, "5m")
+    cluster = make_cluster(adapter=("seldon-monitoring", "hpa-metrics-prometheus-adapter"))
+
+    cluster.apply(ADAPTER_CM)
+
+    live = fake.get_in("configmaps", "seldon-monitoring", "hpa-metrics-prometheus-adapter")
+    assert "[1m]" in live["data"]["config.yaml"]
+    deployment = "/deployments/hpa-metrics-prometheus-adapter"
+    assert fake.count("PATCH", deployment + "$") == 1
+    restarted = fake.get_in("deployments", "seldon-monitoring", "hpa-metrics-prometheus-adapter")
+    annotations = restarted["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["kubectl.kubernetes.io/restartedAt"].startswith("pytest-seldon-scaling-")
+    assert cluster.created == []  # the adapter's config is not a test object to delete

@@ -102,3 +102,57 @@ def test_a_failed_create_is_a_cluster_error_naming_the_cluster(fake_kind):
     kind = fake_kind(fail_create=True)
     with pytest.raises(ClusterError, match="kind create cluster --name=broken"):
         ensure_kind_cluster("broken", kind_binary=kind, kubectl_binary="/k")
+
+
+def test_kind_mode_creates_installs_waits_and_hands_back_a_cluster(
+    fake_kind, fake, tmp_path, monkeypatch
+):
+    """The whole kind path with stand-in binaries: the API server is the HTTP mock."""
+    from pytest_seldon_scaling.kube import open_kube_cluster
+
+    from .test_kube_preflight import DOCKER_UP, _install_core2, executable
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    kind = fake_kind()
+    # the stand-in kind writes a kubeconfig whose context kind-<name> points at the mock
+    script = Path(kind).read_text().replace("https://127.0.0.1:6443", fake.url)
+    Path(kind).write_text(script.replace("kind-x", "kind-ci"))
+    executable(bin_dir, "docker", DOCKER_UP)
+    helm_calls = tmp_path / "helm-calls.txt"
+    executable(bin_dir, "helm", f'#!/bin/sh\necho "$KUBECONFIG $*" >> {helm_calls}\n')
+    executable(bin_dir, "kubectl")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    _install_core2(fake)
+    fake.put(
+        "servers",
+        {
+            "metadata": {"name": "mlserver"},
+            "spec": {"serverConfig": "mlserver"},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        },
+    )
+    fake.custom_metrics = []
+
+    cluster = open_kube_cluster(
+        "kind",
+        cluster_name="ci",
+        kind_binary=kind,
+        report_dir=tmp_path / "report",
+        helm_settings={"autoscaling.serverPackingEnabled": True},
+        ready_timeout=10,
+    )
+    try:
+        assert (cluster.backend, cluster.namespace) == ("kind", "seldon-mesh")
+        assert cluster.preflight.ok, cluster.preflight.missing
+        calls = helm_calls.read_text().splitlines()
+        kubeconfig = tmp_path / ".pytest-kind" / "ci" / "kubeconfig"
+        assert calls and all(c.startswith(f"{kubeconfig} ") for c in calls)
+        setup = next(c for c in calls if "seldon-core-v2-setup" in c)
+        assert "autoscaling.serverPackingEnabled=true" in setup
+        assert (tmp_path / "report" / "install" / "prometheus-adapter.values.yaml").is_file()
+        assert ["create", "cluster"] in [c[:2] for c in fake_kind.calls()]
+    finally:
+        cluster.close()
+    assert fake_kind.calls()[-1][:3] == ["delete", "cluster", "--name=ci"]

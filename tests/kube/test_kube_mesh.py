@@ -110,7 +110,7 @@ def test_port_forward_opens_serves_many_connections_and_closes(fake_kubectl):
 
 def test_a_port_forward_that_fails_reports_what_kubectl_said(tmp_path):
     kubectl = tmp_path / "kubectl"
-    kubectl.write_text('#!/bin/sh\necho \'error: services "seldon-mesh" not found\' >&2\nexit 1\n')
+    kubectl.write_text("#!/bin/sh\necho 'error: services \"seldon-mesh\" not found' >&2\nexit 1\n")
     kubectl.chmod(kubectl.stat().st_mode | stat.S_IEXEC)
     with pytest.raises(ClusterError, match='it said: error: services "seldon-mesh" not found'):
         PortForward.open([str(kubectl), "port-forward"], timeout=5)

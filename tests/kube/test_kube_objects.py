@@ -176,13 +176,13 @@ def test_kind_cluster_names_are_dns_safe_and_short(base, worker):
     assert DNS.match(name) and len(name) <= MAX_NAME
 
 
+def test_without_a_name_each_run_gets_its_own_cluster():
+    first, second = kind_cluster_name(None, None), kind_cluster_name(None, None)
+    assert first != second and first.startswith("seldon-scaling-")
+
+
 def test_each_xdist_worker_gets_its_own_cluster():
-    names = {kind_cluster_name(None, w) for w in (None, "master", "gw0", "gw1", "gw10")}
-    assert names == {
-        "seldon-scaling",
-        "seldon-scaling-gw0",
-        "seldon-scaling-gw1",
-        "seldon-scaling-gw10",
-    }
+    names = {kind_cluster_name("ci", w) for w in (None, "master", "gw0", "gw1", "gw10")}
+    assert names == {"ci", "ci-gw0", "ci-gw1", "ci-gw10"}
     long = "x" * 60
     assert kind_cluster_name(long, "gw1") != kind_cluster_name(long, "gw2")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_seldon_scaling.cluster import LoadRun
 from pytest_seldon_scaling.load import locust_driver
 from pytest_seldon_scaling.load.local_servers import free_port, minimal_endpoint
 from pytest_seldon_scaling.load.locust_driver import (
@@ -134,6 +135,16 @@ def test_a_saturated_driver_is_a_shortfall_that_says_why():
     )
 
 
+def test_a_cpu_bound_load_generator_is_a_shortfall():
+    busy = rows((0, 900, 900, {}, 0), (1, 900, 900, {}, 0), (2, 900, 900, {}, 0))
+    busy[1]["lag_ms"], busy[2]["lag_ms"] = 250.0, 90.0
+    [saturated] = driver_shortfalls(busy, 3, capped=False)
+    assert saturated.startswith(
+        "load generator saturated: its event loop ran up to 250 ms late in 1 seconds "
+        "between 1s and 2s"
+    )
+
+
 def test_missing_seconds_and_silent_workers_are_shortfalls():
     short = rows((0, 5, 5, {}, 0), (1, 5, 3, {}, 0))
     short[1]["reported"], short[1]["processes"] = 1, 2
@@ -161,6 +172,7 @@ def test_a_short_run_streams_every_second_and_keeps_locust_out_of_this_process(t
         )
         result = run.wait()
     assert "locust" not in sys.modules and "gevent" not in sys.modules
+    assert isinstance(run, LoadRun)
     assert run.done
     assert [s.t - run.started_at for s in run.seconds()] == [0, 1, 2]
     assert timeline.traffic == run.seconds()
@@ -216,9 +228,7 @@ time.sleep(60)
 """
 
 
-@pytest.mark.parametrize(
-    "death", ["vanish", pytest.param("sigterm", marks=pytest.mark.live)]
-)
+@pytest.mark.parametrize("death", ["vanish", pytest.param("sigterm", marks=pytest.mark.live)])
 def test_locust_does_not_outlive_the_process_that_started_it(tmp_path, death):
     url = f"http://127.0.0.1:{free_port()}"
     script = tmp_path / "helper.py"

@@ -97,6 +97,7 @@ def test_rows_of_all_processes_merge_into_one_second():
             "failed": {"503": 1},
             "missed": 0,
             "busy": 2,
+            "lag_ms": 0.0,
             "p50_ms": 1.0,
             "p95_ms": 9.0,
             "p99_ms": 9.0,

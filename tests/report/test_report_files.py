@@ -10,7 +10,7 @@ import pytest
 
 from pytest_seldon_scaling import report
 from pytest_seldon_scaling.report import CheckResult, RunFacts
-from pytest_seldon_scaling.timeline import Timeline
+from pytest_seldon_scaling.timeline import Timeline, TrafficSecond
 
 
 def test_summary_line_is_sonobuoy_style(checks):
@@ -182,3 +182,16 @@ def test_load_report_names_malformed_content(tmp_path):
     path.write_text(json.dumps({"schema": report.SCHEMA, "facts": {}}))
     with pytest.raises(report.ReportError, match="malformed report"):
         report.load_report(path)
+
+
+def test_condition_changes_at_one_moment_make_one_marker():
+    timeline = Timeline()
+    timeline.record_traffic(TrafficSecond(999, "m", 1.0, sent=1, ok=1))
+    timeline.record_condition(10, "model/m", "ModelReady", "False", "r", "ScheduleFailed")
+    timeline.record_condition(12, "model/m", "Ready", "False", "r", "ScheduleFailed")
+    timeline.record_condition(500, "model/m", "ModelReady", "True", "", "ModelAvailable")
+    groups = report.condition_groups(timeline)
+    assert [[c.t for c in g] for g in groups] == [[10, 12], [500]]
+    html = report.scenario_charts(timeline)[0]
+    assert html.count('class="marker"') == 2
+    assert "[1] t=10s model/m ModelReady=False ScheduleFailed; model/m Ready=False" in html

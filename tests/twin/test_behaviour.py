@@ -270,3 +270,37 @@ def test_server_hpa_beyond_server_max_fails_the_server_reconcile(twin):
     assert ready["status"] == "False"
     assert ready["reason"].startswith("scaling spec is invalid: number of replicas")
     assert ready["reason"].endswith("must be <= max replicas 1")
+
+
+def test_model_moves_to_a_server_with_enough_replicas_as_a_new_version():
+    twin = TwinCluster(settings=TwinSettings(server_autoscaling_enabled=False))
+    twin.apply(server("small", replicas=2), model("m", 2))
+    twin.wait_until(is_available(twin, "m", 2), 120, what="m on small")
+    twin.apply(server("large", replicas=3))
+    twin.sleep(30)
+    run = twin.load("m", "hold 20rps 2m")
+    twin.sleep(10)
+    twin.apply(model("m", 3))
+    result = run.wait()
+    assert twin.placement("large") == {0: ["m"], 1: ["m"], 2: ["m"]}
+    assert twin.placement("small") == {0: [], 1: []}
+    assert is_available(twin, "m", 3)()
+    assert twin.get("model/m")["status"]["selector"] == "server=large"
+    assert result.failed_total == 0
+    assert any(e.reason == "NewVersion" for e in twin.timeline.events)
+
+
+def test_new_artifact_rolls_out_without_failures(twin):
+    twin.apply(server(replicas=2), model("m", 2))
+    twin.wait_until(is_available(twin, "m", 2), 120, what="m available")
+    run = twin.load("m", "hold 20rps 2m")
+    twin.sleep(10)
+    twin.apply(model("m", 2, storageUri="gs://seldon-models/testing/iris2"))
+    result = run.wait()
+    assert result.failed_total == 0
+    versions = {
+        internal
+        for p in twin.controller.statefulsets["mlserver"].pods.values()
+        for internal in p.agent.loaded
+    }
+    assert versions == {"m_2"}

@@ -1,4 +1,4 @@
-"""The controller's validated scaling spec, transcribed from Core 2's TestGetValidatedScalingSpec."""
+"""The controller's validated scaling spec (Core 2's TestGetValidatedScalingSpec) and status."""
 
 import pytest
 from hypothesis import given
@@ -57,7 +57,7 @@ def test_v28_sends_values_as_given():
 
 
 def test_unknown_core_version_is_rejected():
-    with pytest.raises(ValueError, match="2.7"):
+    with pytest.raises(ValueError, match=r"2\.7"):
         validated_scaling_spec(1, None, None, core_version="2.7")
 
 

@@ -75,6 +75,14 @@ def test_memory_filter_counts_reserved_memory_and_the_already_loaded_exception()
     assert place_model(requested_only, [full]).failure == NOT_ENOUGH_REPLICAS
 
 
+def test_replica_states_may_be_given_with_reasons():
+    model = ModelSpec(
+        "m", memory=500, assigned_server="s", replica_states={0: ReplicaStatus("Available")}
+    )
+    full = ServerSnapshot("s", {0: ServerReplica(0, 100, 0, SKLEARN)})
+    assert place_model(model, [full]).replicas == (0,)
+
+
 def test_draining_and_explainer_filters():
     s = ServerSnapshot(
         "s", [ServerReplica(0, 100, 0, SKLEARN, draining=True), ServerReplica(1, 100, 0, SKLEARN)]

@@ -54,7 +54,7 @@ def test_unknown_kind_is_rejected_naming_the_object(twin):
         "metadata": {"name": "p"},
         "spec": {"steps": []},
     }
-    with pytest.raises(ClusterError, match="Pipeline/p: kind: .*not modelled"):
+    with pytest.raises(ClusterError, match=r"Pipeline/p: kind: .*not modelled"):
         twin.apply(pipeline)
 
 
@@ -129,6 +129,6 @@ def test_timeline_records_replicas_and_conditions(twin):
 
 
 def test_core_version_is_checked():
-    with pytest.raises(ValueError, match="2.7"):
+    with pytest.raises(ValueError, match=r"2\.7"):
         TwinCluster(core_version="2.7")
     assert TwinCluster(core_version="v2.9.1").core_version == "2.9"

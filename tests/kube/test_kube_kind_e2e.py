@@ -1,0 +1,47 @@
+"""End to end on a real kind cluster: the conformance suites through ``--seldon-cluster=kind``.
+
+Opt-in (``-m kind``): needs Docker with a running engine, kind, kubectl and helm, network
+access to pull images and charts, and about 20 minutes. CI runs it through the same command
+as ``ci/github/seldon-conformance.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_seldon_scaling.kube.preflight import tool_checks
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.kind
+
+
+@pytest.fixture(scope="module")
+def tools_present() -> None:
+    missing = [str(c) for c in tool_checks() if not c.ok]
+    if missing:
+        pytest.skip("kind end-to-end needs: " + "; ".join(missing))
+
+
+def test_the_suites_pass_on_a_fresh_kind_cluster(tools_present, tmp_path):
+    report = tmp_path / "report"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", str(ROOT / "suites"),
+            "--seldon-cluster=kind",
+            f"--seldon-cluster-name=e2e-{os.getpid()}",
+            f"--seldon-report={report}",
+            "-p", "no:cacheprovider", "-ra",
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=3600, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-8000:] + done.stderr[-4000:]
+    reports = list(report.rglob("*.json"))
+    assert reports, f"no JSON report under {report}"
+    assert any(json.loads(p.read_text()) for p in reports)
