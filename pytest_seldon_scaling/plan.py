@@ -222,11 +222,10 @@ def render(timeline: Timeline, results: dict[str, LoadResult], verdict: Verdict)
             lines.append(f"  t={sample.t:7.0f}s  {change}{counts}{'  ' + why if why else ''}")
             previous = counts
         for change in timeline.condition_history(ref):
-            if change.status != "True":
-                lines.append(
-                    f"  t={change.t:7.0f}s  {change.type}={change.status} "
-                    f"{change.message}: {change.reason}".rstrip(": ")
-                )
+            # the top-level Ready condition repeats ModelReady / StatefulSetOrDeploymentReady
+            if change.status != "True" and change.type != "Ready":
+                detail = ": ".join(part for part in (change.message, change.reason) if part)
+                lines.append(f"  t={change.t:7.0f}s  {change.type}={change.status} {detail}")
         name = ref.split("/", 1)[1]
         if ref.startswith("model/") and name in results:
             result = results[name]
@@ -244,12 +243,13 @@ def render(timeline: Timeline, results: dict[str, LoadResult], verdict: Verdict)
 
 def _why(timeline: Timeline, ref: str, t: float) -> str:
     """The event that explains a replica change at ``t`` (an HPA rescale, a scheduler step)."""
-    reasons = [
-        f"{e.ref}: {e.reason} {e.message}".strip()
+    nearby = [
+        e
         for e in timeline.events
         if abs(e.t - t) <= 1.0 and (e.ref == ref or ref.split("/", 1)[1] in e.message)
     ]
-    return reasons[0] if reasons else ""
+    nearby.sort(key=lambda e: e.reason != "SuccessfulRescale")
+    return f"{nearby[0].ref}: {nearby[0].reason} {nearby[0].message}".strip() if nearby else ""
 
 
 def write_plot(timeline: Timeline, path: Path) -> None:
@@ -299,29 +299,42 @@ def _write_png(timeline: Timeline, path: Path) -> None:
             "seldon-scaling plan: PNG plots need matplotlib (pip install "
             "'pytest-seldon-scaling[plot]'), or write an .svg"
         ) from None
+    from matplotlib.ticker import MaxNLocator
+
+    from .svgplot import FAILED_COLOUR, PALETTE
+
     figure, (traffic, replicas) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
-    for model in timeline.models_with_traffic():
+    failed: dict[int, int] = {}
+    for index, model in enumerate(timeline.models_with_traffic()):
         seconds = timeline.traffic_for(model)
+        colour = PALETTE[index % len(PALETTE)]
+        times = [s.t for s in seconds]
         traffic.plot(
-            [s.t for s in seconds], [s.target_rps for s in seconds], "--", label=f"{model} target"
+            times, [s.target_rps for s in seconds], "--", color=colour, label=f"{model} target"
         )
-        traffic.plot([s.t for s in seconds], [s.sent for s in seconds], label=f"{model} sent")
+        traffic.plot(times, [s.sent for s in seconds], color=colour, label=f"{model} sent")
+        for s in seconds:
+            if s.failed_total:
+                failed[s.t] = failed.get(s.t, 0) + s.failed_total
+    if failed:
         traffic.bar(
-            [s.t for s in seconds],
-            [s.failed_total for s in seconds],
-            width=1.0,
-            color="#d62728",
-            label=f"{model} failed",
+            list(failed), list(failed.values()), width=1.0, color=FAILED_COLOUR, label="failed"
         )
     traffic.set_ylabel("requests/s")
     traffic.legend(loc="upper right", fontsize="small")
-    for ref in timeline.refs():
+    for index, ref in enumerate(timeline.refs()):
         samples = timeline.replica_series(ref)
         points = [(s.t, s.status) for s in samples if s.status is not None]
         if points:
             points.append((timeline.end, points[-1][1]))
-            replicas.step(*zip(*points, strict=True), where="post", label=ref)
-    replicas.set_ylabel("replicas")
+            replicas.step(
+                *zip(*points, strict=True),
+                where="post",
+                label=ref,
+                color=PALETTE[index % len(PALETTE)],
+            )
+    replicas.yaxis.set_major_locator(MaxNLocator(integer=True))
+    replicas.set_ylabel("replicas (status)")
     replicas.set_xlabel("seconds")
     replicas.legend(loc="upper right", fontsize="small")
     figure.tight_layout()
