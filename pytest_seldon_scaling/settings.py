@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +159,7 @@ class SeldonSettings:
     kind_binary: str | None
     kubectl_binary: str | None
     helm_binary: str | None
-    tools: dict = field(default_factory=dict)
+    core_release: str | None = None  # a patch release the user asked for, e.g. "2.10.1"
 
     @property
     def enabled(self) -> bool:
@@ -167,12 +167,15 @@ class SeldonSettings:
 
     def helm_settings(self) -> dict[str, Any]:
         """The Core 2 autoscaling values, as the setup chart names them."""
-        return {
+        values: dict[str, Any] = {
             "autoscaling.autoscalingServerEnabled": self.server_autoscaling,
             "autoscaling.autoscalingModelEnabled": self.model_autoscaling,
             "autoscaling.serverPackingEnabled": self.packing,
             "autoscaling.serverPackingPercentage": self.packing_percentage,
         }
+        if self.core_release:
+            values["chart_version"] = self.core_release
+        return values
 
 
 def normalize_core_version(value: str) -> str:
@@ -239,10 +242,16 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         kind_binary=raw("kind-binary") or None,
         kubectl_binary=raw("kubectl-binary") or None,
         helm_binary=raw("helm-binary") or None,
+        core_release=_patch_release(str(raw("core-version") or "")),
     )
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))
     return settings
+
+
+def _patch_release(value: str) -> str | None:
+    match = re.fullmatch(r"v?(\d+\.\d+\.\d+)", value.strip())
+    return match[1] if match else None
 
 
 def _positive(value: str) -> float:
