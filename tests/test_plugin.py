@@ -192,3 +192,24 @@ def test_a_setup_that_does_not_conform_fails_its_check_readably(pytester):
     )
     result.stdout.fnmatch_lines(["*model/iris did not converge to 3 available replicas*"])
     result.stdout.fnmatch_lines(["*ScheduleFailed*"])
+
+
+@pytest.mark.parametrize(
+    ("module", "options", "passed"),
+    [
+        ("test_packing.py", ["--seldon-packing=true"], 3),
+        (
+            "test_lag_autoscaling.py",
+            ["--seldon-core-version=2.9", "--seldon-model-autoscaling=true"],
+            3,
+        ),
+        ("test_server_autoscaling.py", ["--seldon-core-version=2.9"], 4),
+    ],
+)
+def test_optional_approaches_run_when_enabled(pytester, module, options, passed):
+    shutil.copytree(ROOT / "suites", pytester.path / "suites")
+    shutil.copytree(ROOT / "fixtures", pytester.path / "fixtures")
+    result = pytester.runpytest(
+        "--seldon-cluster", f"suites/{module}", *options, "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=passed)
