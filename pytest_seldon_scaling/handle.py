@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from .cluster import KINDS, ClusterError, LoadRun, SeldonCluster, Source, ref_of
 from .load.profile import LoadProfile, Segment, profile_of
-from .load.result import LoadResult
 from .manifests import load_manifests
 from .timeline import Timeline
 
@@ -55,10 +54,10 @@ class SeldonHandle:
 
     def apply(self, *sources: Source) -> list[str]:
         """Apply manifests; objects that did not exist before are removed at teardown."""
-        objects = [m.obj for m in load_manifests(*sources) if not m.is_helm_values]
-        kinds = {ref_of(obj).split("/")[0] for obj in objects} & set(KINDS)
+        manifests = load_manifests(*sources)
+        kinds = {ref_of(m.obj).split("/")[0] for m in manifests} & set(KINDS)
         existing = {ref_of(obj) for kind in kinds for obj in self.cluster.list(kind)}
-        refs = self.cluster.apply(*objects)
+        refs = self.cluster.apply(*manifests)
         self.created += [r for r in refs if r not in existing and r not in self.created]
         return refs
 
@@ -103,10 +102,6 @@ class SeldonHandle:
         self.cleanup()
 
     # -- around the protocol ------------------------------------------------------------------
-
-    def results(self) -> list[LoadResult]:
-        """Results of the load runs that finished."""
-        return [run.wait() for run in self.runs if run.done]
 
     def cleanup(self) -> list[str]:
         """Delete what this test created, newest first; the refs that could not be deleted."""
