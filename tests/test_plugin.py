@@ -213,3 +213,20 @@ def test_optional_approaches_run_when_enabled(pytester, module, options, passed)
         "--seldon-cluster", f"suites/{module}", *options, "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=passed)
+
+
+def test_applying_a_wrong_manifest_names_file_line_object_and_field(pytester):
+    pytester.path.joinpath("m.yaml").write_text(
+        "apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: m}\n"
+        "spec:\n  storageUri: gs://x\n  min_replicas: 2\n"
+    )
+    pytester.makepyfile(
+        """
+        def test_apply(seldon):
+            seldon.apply("m.yaml")
+        """
+    )
+    result = pytester.runpytest("--seldon-cluster")
+    result.stdout.fnmatch_lines(
+        ["*m.yaml:6: Model/m: spec.min_replicas: unknown field (not in the Model CRD)*"]
+    )
