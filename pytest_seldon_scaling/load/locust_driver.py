@@ -71,7 +71,15 @@ WORKER_JOIN_TIMEOUT = 60.0  # seconds the master waits for its workers
 STARTUP_TIMEOUT = 30.0  # seconds for Locust to start, beyond waiting for workers
 MAX_LAG = 1.0  # seconds a due request may wait for a free user before it counts as missed
 MAX_USERS_PER_PROCESS = 1000
-LOOP_LAG_LIMIT_MS = 100.0  # a Locust event loop this late is CPU-bound: latencies are inflated
+WARMUP = 5  # seconds of a run not judged for loop lag (users spawn, connections open)
+# A Locust event loop this late is starved of CPU: sends bunch up and latencies are inflated.
+# Shorter delays (100-300 ms) happen at low load when other processes share the CPUs: they
+# show in the rows (``lag_ms``) but do not by themselves make the run fall short.
+LOOP_LAG_LIMIT_MS = 1000.0
+# ... in this many seconds and this share of the judged ones: on a shared machine the OS alone
+# makes the loop late now and then, saturation makes it late most of the time.
+LAGGING_SECONDS = 3
+LAGGING_SHARE = 0.25
 PROGRESS_EVERY = 5.0
 KILL_WAIT = 5.0  # seconds between asking Locust to stop (SIGINT) and killing its groups
 
@@ -174,8 +182,9 @@ def driver_shortfalls(rows: list[dict], expected_seconds: int, capped: bool) -> 
             f"{missed[0]['t']}s and {missed[-1]['t'] + 1}s were not sent within {MAX_LAG:g}s "
             f"({why}{latency}); add workers or lower the target"
         )
-    lagging = [r for r in rows if r.get("lag_ms", 0.0) > LOOP_LAG_LIMIT_MS]
-    if lagging:
+    lagging = [r for r in rows if r["t"] >= WARMUP and r.get("lag_ms", 0.0) > LOOP_LAG_LIMIT_MS]
+    judged = sum(1 for r in rows if r["t"] >= WARMUP)
+    if len(lagging) >= max(LAGGING_SECONDS, LAGGING_SHARE * judged):
         out.append(
             f"load generator saturated: its event loop ran up to "
             f"{max(r['lag_ms'] for r in lagging):.0f} ms late in {len(lagging)} seconds "

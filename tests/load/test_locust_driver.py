@@ -136,12 +136,18 @@ def test_a_saturated_driver_is_a_shortfall_that_says_why():
 
 
 def test_a_cpu_bound_load_generator_is_a_shortfall():
-    busy = rows((0, 900, 900, {}, 0), (1, 900, 900, {}, 0), (2, 900, 900, {}, 0))
-    busy[1]["lag_ms"], busy[2]["lag_ms"] = 250.0, 90.0
-    [saturated] = driver_shortfalls(busy, 3, capped=False)
+    busy = rows(*((t, 900, 900, {}, 0) for t in range(12)))
+    busy[1]["lag_ms"] = 3000.0  # spawning users at the start is not judged
+    busy[6]["lag_ms"] = 2500.0
+    assert driver_shortfalls(busy, 12, capped=False) == []  # one hiccup is the OS
+    for t in range(7, 11):
+        busy[t]["lag_ms"] = 300.0  # late, but not enough to bunch sends up
+    assert driver_shortfalls(busy, 12, capped=False) == []
+    busy[8]["lag_ms"], busy[10]["lag_ms"] = 1200.0, 1100.0
+    [saturated] = driver_shortfalls(busy, 12, capped=False)
     assert saturated.startswith(
-        "load generator saturated: its event loop ran up to 250 ms late in 1 seconds "
-        "between 1s and 2s"
+        "load generator saturated: its event loop ran up to 2500 ms late in 3 seconds "
+        "between 6s and 11s"
     )
 
 
