@@ -146,15 +146,6 @@ class Timeline:
     def replica_series(self, ref: str) -> list[ReplicaSample]:
         return list(self._replicas_by_ref.get(ref, []))
 
-    def condition_at(self, ref: str, type_: str, t: float) -> ConditionChange | None:
-        found = None
-        for change in self.conditions:
-            if change.t > t:
-                break
-            if change.ref == ref and change.type == type_:
-                found = change
-        return found
-
     def condition_history(self, ref: str, type_: str | None = None) -> list[ConditionChange]:
         return [c for c in self.conditions if c.ref == ref and (type_ is None or c.type == type_)]
 

@@ -57,6 +57,11 @@ def format_duration(seconds: float) -> str:
     return text + (f"{secs}s" if secs or not text else "")
 
 
+def _fmt_rate(rps: float) -> str:
+    """A rate as ``LoadProfile.parse`` reads it back (no exponent notation)."""
+    return f"{rps:.6f}".rstrip("0").rstrip(".")
+
+
 def _rate(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProfileError(f"{what} must be a number of requests per second, not {value!r}")
@@ -117,7 +122,7 @@ class Ramp(Segment):
         return [Piece(self.over, self.from_rps, self.to_rps)]
 
     def describe(self) -> str:
-        return f"ramp {self.from_rps:g}-{self.to_rps:g}rps {format_duration(self.over)}"
+        return f"ramp {_fmt_rate(self.from_rps)}-{_fmt_rate(self.to_rps)}rps {format_duration(self.over)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -135,7 +140,7 @@ class Hold(Segment):
         return [Piece(self.for_, self.rps, self.rps)]
 
     def describe(self) -> str:
-        return f"hold {self.rps:g}rps {format_duration(self.for_)}"
+        return f"hold {_fmt_rate(self.rps)}rps {format_duration(self.for_)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -164,9 +169,7 @@ class Step(Segment):
         ]
 
     def describe(self) -> str:
-        return (
-            f"step {self.from_rps:g}-{self.to_rps:g}rps {self.steps}x {format_duration(self.over)}"
-        )
+        return f"step {_fmt_rate(self.from_rps)}-{_fmt_rate(self.to_rps)}rps {self.steps}x {format_duration(self.over)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -203,7 +206,7 @@ class Spike(Segment):
 
     def describe(self) -> str:
         return (
-            f"spike {self.base_rps:g}-{self.peak_rps:g}rps {format_duration(self.over)} "
+            f"spike {_fmt_rate(self.base_rps)}-{_fmt_rate(self.peak_rps)}rps {format_duration(self.over)} "
             f"at {format_duration(self.at)} for {format_duration(self.for_)}"
         )
 
