@@ -62,6 +62,10 @@ def _fmt_rate(rps: float) -> str:
     return f"{rps:.6f}".rstrip("0").rstrip(".")
 
 
+def _rates(start: float, end: float) -> str:
+    return f"{_fmt_rate(start)}-{_fmt_rate(end)}rps"
+
+
 def _rate(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProfileError(f"{what} must be a number of requests per second, not {value!r}")
@@ -122,7 +126,7 @@ class Ramp(Segment):
         return [Piece(self.over, self.from_rps, self.to_rps)]
 
     def describe(self) -> str:
-        return f"ramp {_fmt_rate(self.from_rps)}-{_fmt_rate(self.to_rps)}rps {format_duration(self.over)}"
+        return f"ramp {_rates(self.from_rps, self.to_rps)} {format_duration(self.over)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -169,7 +173,8 @@ class Step(Segment):
         ]
 
     def describe(self) -> str:
-        return f"step {_fmt_rate(self.from_rps)}-{_fmt_rate(self.to_rps)}rps {self.steps}x {format_duration(self.over)}"
+        rates = _rates(self.from_rps, self.to_rps)
+        return f"step {rates} {self.steps}x {format_duration(self.over)}"
 
 
 @dataclass(frozen=True, init=False)
@@ -206,7 +211,7 @@ class Spike(Segment):
 
     def describe(self) -> str:
         return (
-            f"spike {_fmt_rate(self.base_rps)}-{_fmt_rate(self.peak_rps)}rps {format_duration(self.over)} "
+            f"spike {_rates(self.base_rps, self.peak_rps)} {format_duration(self.over)} "
             f"at {format_duration(self.at)} for {format_duration(self.for_)}"
         )
 
