@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from . import versions
 from .cluster import SELDON_API_VERSION
 from .manifests import (
     HELM_VALUES,
@@ -229,10 +230,13 @@ class Setup:
 
 def parse_core_version(version: str) -> tuple[int, int]:
     """``"2.10"`` / ``"v2.9.1"`` -> ``(2, 10)`` / ``(2, 9)``; Core 2 before 2.8 is not modelled."""
-    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", str(version).strip())
-    if match is None or (int(match[1]), int(match[2])) < (2, 8):
+    try:
+        parsed = versions.parse_core_version(version)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed < (2, 8):
         raise ValueError(f"core version {version!r} is not supported; use 2.8, 2.9, 2.10 or later")
-    return int(match[1]), int(match[2])
+    return parsed
 
 
 def build_setup(

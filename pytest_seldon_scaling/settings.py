@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from .load.profile import ProfileError, parse_duration
+from .versions import core_minor
 
 CLUSTER_MODES = ("twin", "kind", "existing")
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
@@ -180,14 +181,7 @@ class SeldonSettings:
 
 def normalize_core_version(value: str) -> str:
     """``"2.10.2"`` / ``"v2.10"`` -> ``"2.10"``; unsupported versions are a usage error."""
-    match = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", value.strip())
-    version = f"{match[1]}.{match[2]}" if match else value
-    if version not in SUPPORTED_CORE_VERSIONS:
-        raise ValueError(
-            f"{value!r} is not a supported Core 2 version (use one of "
-            f"{', '.join(SUPPORTED_CORE_VERSIONS)}, or a patch release like 2.10.2)"
-        )
-    return version
+    return core_minor(value, SUPPORTED_CORE_VERSIONS)
 
 
 def resolve(config: pytest.Config) -> SeldonSettings:

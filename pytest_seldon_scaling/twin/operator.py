@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ..versions import core_minor
+
 MAX_UINT32 = 4294967295
 CORE_VERSIONS = ("2.8", "2.9", "2.10")
 
@@ -54,13 +56,7 @@ def validated_scaling_spec(
 
 
 def _normalise_version(core_version: str) -> str:
-    parts = str(core_version).lstrip("v").split(".")
-    version = ".".join(parts[:2])
-    if version not in CORE_VERSIONS:
-        raise ValueError(
-            f"core_version {core_version!r} is not modelled; use one of {', '.join(CORE_VERSIONS)}"
-        )
-    return version
+    return core_minor(core_version, CORE_VERSIONS)
 
 
 def _scaling_spec_210(replicas, min_replicas, max_replicas) -> ScalingSpec:
