@@ -2,8 +2,7 @@
 
 It passes every protocol call through to the cluster, so assertions take it wherever they take
 a cluster, and it adds what a test needs around them: objects it created are removed at teardown
-(unless the cluster is kept), load runs are kept for the report, and ``evidence`` collects what a
-check wants to show.
+(unless the cluster is kept) and load runs are kept for the report.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ class SeldonHandle:
         self.timeout = timeout
         self.created: list[str] = []
         self.runs: list[LoadRun] = []
-        self.evidence: dict = {}
         self.started_at = cluster.now()
 
     # -- the protocol, passed through ---------------------------------------------------------

@@ -267,8 +267,8 @@ def _stack_svgs(charts: Sequence[str]) -> str:
     parts = []
     for svg in charts:
         parts.append(f'<g transform="translate(0,{height})">{svg}</g>')
-        height += _svg_height(svg)
-    width = max((_svg_width(svg) for svg in charts), default=800)
+        height += _svg_attribute(svg, "height", 320)
+    width = max((_svg_attribute(svg, "width", 800) for svg in charts), default=800)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">' + "".join(parts) + "</svg>\n"
@@ -278,14 +278,6 @@ def _stack_svgs(charts: Sequence[str]) -> str:
 def _svg_attribute(svg: str, name: str, default: int) -> int:
     match = re.search(rf'\b{name}="(\d+(?:\.\d+)?)"', svg)
     return int(float(match[1])) if match else default
-
-
-def _svg_height(svg: str) -> int:
-    return _svg_attribute(svg, "height", 320)
-
-
-def _svg_width(svg: str) -> int:
-    return _svg_attribute(svg, "width", 800)
 
 
 def _write_png(timeline: Timeline, path: Path) -> None:

@@ -282,7 +282,6 @@ def seldon(request: pytest.FixtureRequest, seldon_session: SeldonSession) -> Ite
         call = request.node.stash.get(REPORTS, {}).get("call")
         if call is not None and call.failed:
             _collect_artifacts(handle, seldon_session.settings, request.node.nodeid)
-        request.node.stash.setdefault(EVIDENCE, {}).update(handle.evidence)
 
 
 @pytest.fixture

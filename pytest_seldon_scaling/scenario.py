@@ -18,7 +18,7 @@ import pytest
 
 from .cluster import SeldonCluster
 from .expect import ExpectationFailed, condition
-from .lint import ServerView, Setup, build_setup, hosted_models
+from .lint import ServerView, Setup, hosted_models
 from .load.profile import Hold, LoadProfile, Ramp
 from .manifests import Manifest
 from .quantity import parse_quantity
@@ -102,10 +102,6 @@ class ServerCase:
     @property
     def id(self) -> str:
         return self.server.name
-
-
-def setup_of(manifests: Sequence[Manifest], core_version: str) -> Setup:
-    return build_setup(manifests, core_version)
 
 
 def _infer_rps_average(hpa: Manifest, model: str) -> float | None:

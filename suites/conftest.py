@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.manifests import Manifest, load_manifests
 from pytest_seldon_scaling.plugin import RUN
-from pytest_seldon_scaling.scenario import model_hpa_cases, server_cases, setup_of
+from pytest_seldon_scaling.scenario import model_hpa_cases, server_cases
 
 DEFAULT_MANIFESTS = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
 MANIFESTS = pytest.StashKey[list]()
@@ -33,7 +34,7 @@ def seldon_manifests(pytestconfig: pytest.Config) -> list[Manifest]:
 
 
 def _cases(config: pytest.Config, fixture: str) -> tuple[list, str]:
-    setup = setup_of(suite_manifests(config), config.stash[RUN].settings.core_version)
+    setup = build_setup(suite_manifests(config), config.stash[RUN].settings.core_version)
     if fixture == "model_hpa_case":
         cases = [c for c in model_hpa_cases(setup) if c.server_hpa is None]
         return cases, "no Model HPA scaling on infer_rps (AverageValue) in the manifests"

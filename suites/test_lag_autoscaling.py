@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 
 from pytest_seldon_scaling.expect import ExpectationFailed
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.load.profile import Hold
 from pytest_seldon_scaling.scenario import (
     Steps,
     bounded,
     objects_for,
     renamed,
-    setup_of,
     wait_ready,
 )
 
@@ -40,7 +40,7 @@ def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> 
             " run with --seldon-model-autoscaling=true"
         )
     case = server_case
-    setup = setup_of(seldon_manifests, settings.core_version)
+    setup = build_setup(seldon_manifests, settings.core_version)
     top = bounded(case.max_replicas, 3) or 3
     name = f"{case.model.name}-lag"
     model = f"model/{name}"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from pytest_seldon_scaling.expect import converges, follows_hpa, zero_downtime
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.scenario import (
     Steps,
     hpa_profile,
     objects_for,
     settle_seconds,
-    setup_of,
     spec_replicas_always_set,
     wait_ready,
 )
@@ -26,7 +26,7 @@ APPROACH = "Model HPA"
 def scenario(model_hpa_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
     case = model_hpa_case
     settings = seldon_settings
-    setup = setup_of(seldon_manifests, settings.core_version)
+    setup = build_setup(seldon_manifests, settings.core_version)
     model = f"model/{case.model.name}"
     profile, peak = hpa_profile(case, settings)
     steps = Steps(f"model-hpa/{case.id}")

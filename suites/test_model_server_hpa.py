@@ -15,13 +15,13 @@ from pytest_seldon_scaling.expect import (
     still_serving,
     zero_downtime,
 )
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.scenario import (
     Steps,
     hpa_profile,
     model_ready_at_end,
     objects_for,
     settle_seconds,
-    setup_of,
     wait_ready,
 )
 
@@ -32,7 +32,7 @@ APPROACH = "Model and Server HPA"
 def scenario(paired_hpa_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
     case = paired_hpa_case
     settings = seldon_settings
-    setup = setup_of(seldon_manifests, settings.core_version)
+    setup = build_setup(seldon_manifests, settings.core_version)
     model, server = f"model/{case.model.name}", f"server/{case.server.name}"
     profile, peak = hpa_profile(case, settings)
     steps = Steps(f"model-server-hpa/{case.id}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_seldon_scaling.expect import ExpectationFailed, packed, zero_downtime
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.load.profile import Hold
 from pytest_seldon_scaling.scenario import (
     Steps,
@@ -18,7 +19,6 @@ from pytest_seldon_scaling.scenario import (
     objects_for,
     renamed,
     settle_seconds,
-    setup_of,
     wait_ready,
 )
 
@@ -43,7 +43,7 @@ def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> 
     case = server_case
     if 0 < case.max_replicas < 2 or not settings.server_autoscaling:
         pytest.skip(f"{case.server.display} cannot run 2 replicas under native autoscaling")
-    setup = setup_of(seldon_manifests, settings.core_version)
+    setup = build_setup(seldon_manifests, settings.core_version)
     server = f"server/{case.server.name}"
     names = {part: f"{case.model.name}-pack-{part}" for part in "abc"}
     models = [

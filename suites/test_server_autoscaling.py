@@ -11,13 +11,13 @@ from __future__ import annotations
 import pytest
 
 from pytest_seldon_scaling.expect import ExpectationFailed, converges, zero_downtime
+from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.load.profile import Hold
 from pytest_seldon_scaling.scenario import (
     Steps,
     bounded,
     objects_for,
     settle_seconds,
-    setup_of,
     wait_ready,
 )
 
@@ -35,7 +35,7 @@ def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> 
             "--seldon-server-autoscaling=false)"
         )
     case = server_case
-    setup = setup_of(seldon_manifests, settings.core_version)
+    setup = build_setup(seldon_manifests, settings.core_version)
     model, server = f"model/{case.model.name}", f"server/{case.server.name}"
     grown = max(case.replicas, bounded(case.max_replicas, MODEL_REPLICAS))
     shrunk = max(case.min_replicas, 1, min(case.replicas, 1))
