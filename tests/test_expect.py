@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from pytest_seldon_scaling import expect
 from pytest_seldon_scaling.cluster import ClusterError, LoadRun, SeldonCluster, WaitTimeout
 from pytest_seldon_scaling.load.profile import Hold, LoadProfile
+from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.timeline import HPASample, ReplicaSample, Timeline, TrafficSecond
 
 REASON = expect.NOT_ENOUGH_REPLICAS
@@ -801,7 +801,7 @@ def twin():
 
 
 def _fixtures(*names: str) -> list[str]:
-    root = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
+    root = default_manifests()
     return [str(root / name) for name in names]
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pytest_seldon_scaling.cli import main
+from pytest_seldon_scaling.resources import default_manifests
 
-FIXTURES = str(Path(__file__).resolve().parents[1] / "fixtures" / "manifests")
+FIXTURES = str(default_manifests())
 PROFILE = "ramp 1-15rps 2m, hold 5m, ramp 15-1rps 2m, hold 1rps 6m"
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_seldon_scaling.resources import default_manifests
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "examples"
 
@@ -119,11 +121,10 @@ def test_the_readme_example_runs_and_is_in_the_readme(pytester):
 
 
 def test_suites_write_the_report_and_the_terminal_summary(pytester):
-    shutil.copytree(ROOT / "suites", pytester.path / "suites")
-    shutil.copytree(ROOT / "fixtures", pytester.path / "fixtures")
     result = pytester.runpytest(
         "--seldon-cluster",
-        "suites",
+        "--pyargs",
+        "pytest_seldon_scaling.suites",
         "--seldon-report=out",
         "--junitxml=junit.xml",
         "-p",
@@ -172,15 +173,14 @@ spec:
 
 
 def test_a_setup_that_does_not_conform_fails_its_check_readably(pytester):
-    shutil.copytree(ROOT / "suites", pytester.path / "suites")
-    shutil.copytree(ROOT / "fixtures", pytester.path / "fixtures")
     manifests = pytester.path / "mine"
     manifests.mkdir()
     (manifests / "iris.yaml").write_text(NON_CONFORMING)
-    shutil.copy(ROOT / "fixtures" / "manifests" / "adapter-configmap.yaml", manifests)
+    shutil.copy(default_manifests() / "adapter-configmap.yaml", manifests)
     result = pytester.runpytest(
         "--seldon-cluster",
-        "suites/test_model_hpa.py",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_model_hpa",
         "--seldon-manifests=mine",
         "-p",
         "no:cacheprovider",
@@ -207,10 +207,13 @@ def test_a_setup_that_does_not_conform_fails_its_check_readably(pytester):
     ],
 )
 def test_optional_approaches_run_when_enabled(pytester, module, options, passed):
-    shutil.copytree(ROOT / "suites", pytester.path / "suites")
-    shutil.copytree(ROOT / "fixtures", pytester.path / "fixtures")
     result = pytester.runpytest(
-        "--seldon-cluster", f"suites/{module}", *options, "-p", "no:cacheprovider"
+        "--seldon-cluster",
+        "--pyargs",
+        f"pytest_seldon_scaling.suites.{module.removesuffix('.py')}",
+        *options,
+        "-p",
+        "no:cacheprovider",
     )
     result.assert_outcomes(passed=passed)
 

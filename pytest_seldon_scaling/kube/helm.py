@@ -16,15 +16,15 @@ from typing import Any
 import yaml
 
 from ..cluster import ClusterError
+from ..resources import agent_podmonitor, default_manifests
 from .objects import adapter_config_rules
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # the same rule the suites' manifests (and the twin) use, so a default run restarts nothing
-DEFAULT_ADAPTER_RULES = FIXTURES / "manifests" / "adapter-configmap.yaml"
+DEFAULT_ADAPTER_RULES = default_manifests() / "adapter-configmap.yaml"
 ADAPTER_RELEASE = "hpa-metrics"
 # the chart names its Deployment and ConfigMap <release>-prometheus-adapter
 ADAPTER_DEPLOYMENT = f"{ADAPTER_RELEASE}-prometheus-adapter"
-AGENT_POD_MONITOR = FIXTURES / "kind" / "agent-podmonitor.yaml"
+AGENT_POD_MONITOR = agent_podmonitor()
 
 SELDON_REPO = ("seldon-charts", "https://seldonio.github.io/helm-charts/")
 PROMETHEUS_REPO = ("prometheus-community", "https://prometheus-community.github.io/helm-charts")

@@ -17,10 +17,11 @@ from pathlib import Path
 from pytest_kind import KindCluster
 
 from ..cluster import ClusterError
+from ..resources import kind_config
 from .objects import dns_label
 
 DEFAULT_CLUSTER = "seldon-scaling"
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "fixtures" / "kind" / "kind-config.yaml"
+DEFAULT_CONFIG = kind_config()
 # kind prefixes node containers and contexts with the name; keep room for "-control-plane"
 MAX_NAME = 40
 

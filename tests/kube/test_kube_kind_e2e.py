@@ -11,13 +11,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from pytest_seldon_scaling.kube.preflight import tool_checks
-
-ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.kind
 
@@ -33,7 +30,7 @@ def test_the_suites_pass_on_a_fresh_kind_cluster(tools_present, tmp_path):
     report = tmp_path / "report"
     done = subprocess.run(
         [
-            sys.executable, "-m", "pytest", str(ROOT / "suites"),
+            sys.executable, "-m", "pytest", "--pyargs", "pytest_seldon_scaling.suites",
             "--seldon-cluster=kind",
             f"--seldon-cluster-name=e2e-{os.getpid()}",
             f"--seldon-report={report}",

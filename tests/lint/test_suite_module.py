@@ -10,7 +10,7 @@ from pytest_seldon_scaling.lint import RULES
 
 pytest_plugins = ["pytester"]
 
-SUITE = Path(__file__).parents[2] / "suites" / "test_lint.py"
+SUITE = Path(__file__).parents[2] / "pytest_seldon_scaling" / "suites" / "test_lint.py"
 CASES = Path(__file__).parent / "cases"
 
 CONFTEST = """

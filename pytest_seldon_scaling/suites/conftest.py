@@ -1,29 +1,27 @@
 """Conformance suites: scenarios derived from the manifests under test.
 
-With ``--seldon-manifests`` the suites test your manifests; without, the project's own
-``fixtures/manifests`` (a shared multi-model Server with a Model HPA, and a single-model Server
-with a Model and a Server HPA).
+With ``--seldon-manifests`` the suites test your manifests; without, the package's own
+defaults (``pytest_seldon_scaling/defaults/manifests``: a shared multi-model Server with a Model
+HPA, and a single-model Server with a Model and a Server HPA).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.manifests import Manifest, load_manifests
 from pytest_seldon_scaling.plugin import RUN
+from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.scenario import model_hpa_cases, server_cases
 
-DEFAULT_MANIFESTS = Path(__file__).resolve().parent.parent / "fixtures" / "manifests"
 MANIFESTS = pytest.StashKey[list]()
 
 
 def suite_manifests(config: pytest.Config) -> list[Manifest]:
     if MANIFESTS not in config.stash:
         given = config.stash[RUN].manifests
-        config.stash[MANIFESTS] = given or load_manifests(DEFAULT_MANIFESTS)
+        config.stash[MANIFESTS] = given or load_manifests(default_manifests())
     return config.stash[MANIFESTS]
 
 
