@@ -16,36 +16,50 @@ Tests that need a cluster are skipped unless ``--seldon-cluster`` is given.
 
 from __future__ import annotations
 
-import platform
-import re
+import json
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .cluster import LoadRun, SeldonCluster
-from .handle import SeldonHandle
-from .load.profile import LoadProfile
-from .manifests import Manifest, ManifestError, digest, load_manifests
-from .report import (
-    CheckResult,
-    RunFacts,
-    ScenarioRecord,
-    junit_properties,
-    render_terminal_summary,
-    write_report,
-)
-from .settings import CLUSTER_MODES, SeldonSettings, add_options, normalize_core_version, resolve
+from .settings import CLUSTER_MODES, OPTIONS, add_options
+
+# Everything else is imported where it is used: this module loads in every pytest run of everyone
+# who has the package installed, and most of those runs never touch Seldon (bench/startup_bench.py).
+if TYPE_CHECKING:
+    from .cluster import LoadRun, SeldonCluster
+    from .handle import SeldonHandle
+    from .load.profile import LoadProfile
+    from .manifests import Manifest
+    from .report import CheckResult, RunFacts, ScenarioRecord
+    from .settings import SeldonSettings
 
 NO_CLUSTER = (
     "needs a Seldon Core 2 cluster: run pytest with --seldon-cluster (the embedded twin, no "
     "Docker needed) or --seldon-cluster=kind|existing"
 )
 MARKER_KEYWORDS = ("core_version", "timeout", "seed", "twin")
+# A test that uses any of these (or a seldon/seldon_check marker) is a check in the report.
+FIXTURES = frozenset(
+    {
+        "seldon",
+        "seldon_load",
+        "seldon_cluster",
+        "seldon_session",
+        "seldon_settings",
+        "seldon_manifests",
+        "seldon_evidence",
+    }
+)
+# Manifests of these kinds are what a --seldon-manifests path must hold to be tested.
+SETUP_KINDS = frozenset({"Model", "Server", "ServerConfig", "HorizontalPodAutoscaler"})
+WORKER_OUTPUT = "seldon_scaling"  # key of a pytest-xdist worker's results for the controller
 
 
 @dataclass
@@ -58,8 +72,16 @@ class SeldonRun:
     checks: list[CheckResult] = field(default_factory=list)
     scenarios: list[ScenarioRecord] = field(default_factory=list)
     report_paths: dict = field(default_factory=dict)
+    other_failures: int = 0  # failed tests and collectors that are not checks
+    interrupted: str = ""  # why the run stopped early ("" if it ran to the end)
 
     def facts(self) -> RunFacts:
+        import platform
+        from importlib import metadata
+
+        from .manifests import digest
+        from .report import RunFacts
+
         return RunFacts(
             backend=self.settings.cluster or "none",
             core_version=self.settings.core_version,
@@ -71,13 +93,83 @@ class SeldonRun:
             plugin_version=metadata.version("pytest-seldon-scaling"),
             started=self.started,
             ended=time.time(),
+            interrupted=self.interrupted,
+            other_failures=self.other_failures,
         )
 
+    def worker_output(self) -> str:
+        """This pytest-xdist worker's results, as JSON for the controller (execnet-safe)."""
+        return json.dumps(
+            {
+                "checks": [c.to_dict() for c in self.checks],
+                "scenarios": [s.to_dict() for s in self.scenarios],
+                "other_failures": self.other_failures,
+            },
+            default=str,
+        )
 
-RUN = pytest.StashKey[SeldonRun]()
+    def merge_worker_output(self, text: str) -> None:
+        from .report import CheckResult, ScenarioRecord
+
+        data = json.loads(text)
+        self.checks.extend(CheckResult.from_dict(c) for c in data["checks"])
+        self.scenarios.extend(ScenarioRecord.from_dict(s) for s in data["scenarios"])
+        self.other_failures += data["other_failures"]
+
+
+_RUN = pytest.StashKey[SeldonRun]()
 REPORTS = pytest.StashKey[dict]()
 EVIDENCE = pytest.StashKey[dict]()
-HANDLE = pytest.StashKey[SeldonHandle]()
+HANDLE = pytest.StashKey["SeldonHandle"]()
+_SIGTERM = pytest.StashKey[Any]()
+
+
+def seldon_run(config: pytest.Config) -> SeldonRun:
+    """The session's run, resolving the options on first use (see :func:`pytest_configure`)."""
+    run = config.stash.get(_RUN, None)
+    if run is None:
+        run = config.stash[_RUN] = _resolve_run(config)
+    return run
+
+
+def _resolve_run(config: pytest.Config) -> SeldonRun:
+    from .extras import MissingExtra, require
+    from .settings import resolve
+
+    settings = resolve(config)
+    if settings.cluster in ("kind", "existing"):
+        try:
+            require(f"--seldon-cluster={settings.cluster}", "kind", "load")
+        except MissingExtra as missing:
+            raise pytest.UsageError(f"pytest-seldon-scaling: {missing}") from None
+    return SeldonRun(settings, _given_manifests(settings.manifests))
+
+
+def _given_manifests(paths: tuple[Path, ...]) -> list[Manifest]:
+    """The manifests of every ``--seldon-manifests`` path; a path without any stops the run.
+
+    Without this an empty directory (or one of other YAML) would have the suites test their own
+    defaults and report PASSED for manifests nobody wrote.
+    """
+    from .manifests import ManifestError, load_manifests
+
+    manifests: list[Manifest] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            found = load_manifests(path)
+        except ManifestError as error:
+            errors.append(str(error))
+            continue
+        if not any(m.is_helm_values or m.kind in SETUP_KINDS for m in found):
+            errors.append(
+                f"--seldon-manifests={path}: no Seldon objects in it (Model, Server, "
+                "ServerConfig, HorizontalPodAutoscaler or helm values)"
+            )
+        manifests.extend(found)
+    if errors:
+        raise pytest.UsageError("pytest-seldon-scaling: bad manifests:\n" + "\n".join(errors))
+    return manifests
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -114,12 +206,43 @@ def pytest_configure(config: pytest.Config) -> None:
         "seldon_check(id, title): a conformance check with a stable ID and the one-line "
         "statement of what it proves",
     )
-    settings = resolve(config)
-    try:
-        manifests = load_manifests(*settings.manifests) if settings.manifests else []
-    except ManifestError as error:
-        raise pytest.UsageError(f"pytest-seldon-scaling: bad manifests:\n{error}") from None
-    config.stash[RUN] = SeldonRun(settings, manifests)
+    config.stash[_WATCH] = _SessionWatch(config)
+    config.pluginmanager.register(config.stash[_WATCH], "seldon_scaling_watch")
+    # A run that names any Seldon option or ini key has it checked now, before collection; any
+    # other run resolves the defaults only if a test asks for them, so it loads nothing more.
+    if _mentions_seldon(config):
+        run = seldon_run(config)
+        if run.settings.enabled and threading.current_thread() is threading.main_thread():
+            config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _make_sigterm_handler(run))
+
+
+def _mentions_seldon(config: pytest.Config) -> bool:
+    if config.getoption("--seldon-cluster") is not None:
+        return True
+    if any(config.getoption(f"--seldon-{o.name}") is not None for o in OPTIONS):
+        return True
+    if config.getini("seldon_cluster") != "twin":
+        return True
+    return any(
+        config.getini(f"seldon_{o.name.replace('-', '_')}") not in (None, "", [], o.default)
+        for o in OPTIONS
+    )
+
+
+def _make_sigterm_handler(run: SeldonRun) -> Callable[[int, Any], None]:
+    def on_sigterm(signum: int, frame: Any) -> None:
+        # As Ctrl-C: pytest tears the fixtures down (the run's objects are removed) and
+        # the report says interrupted, with the checks that finished.
+        run.interrupted = "SIGTERM"
+        raise KeyboardInterrupt("SIGTERM")
+
+    return on_sigterm
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    previous = config.stash.get(_SIGTERM, None)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 # -- opening clusters -------------------------------------------------------------------------
@@ -151,6 +274,8 @@ class SeldonSession:
         """A handle for one scenario; its timeline and load results go into the report."""
         if not self.settings.enabled:
             pytest.skip(NO_CLUSTER)
+        from .settings import normalize_core_version
+
         version = normalize_core_version(core_version) if core_version else None
         if self.settings.cluster == "twin":
             cluster = _open_twin(
@@ -165,6 +290,8 @@ class SeldonSession:
                     f"needs Core 2 {version}; the cluster runs {self.settings.core_version}"
                 )
             cluster = self.shared()
+        from .handle import SeldonHandle
+
         handle = SeldonHandle(
             cluster, name=name, keep=self.settings.keep_cluster, timeout=timeout or 600.0
         )
@@ -179,6 +306,8 @@ class SeldonSession:
                 raise RuntimeError("could not remove test objects: " + "; ".join(leftovers))
 
     def _record(self, handle: SeldonHandle, approach: str, description: str) -> None:
+        from .report import ScenarioRecord
+
         timeline = handle.timeline
         if handle.backend != "twin":
             timeline = timeline.between(handle.started_at, handle.now())
@@ -208,9 +337,10 @@ def _open_twin(
     )
 
 
-def _open_kube(settings: SeldonSettings) -> SeldonCluster:
+def _open_kube(run: SeldonRun) -> SeldonCluster:
     from .kube import PreflightFailed, open_kube_cluster
 
+    settings = run.settings
     try:
         return open_kube_cluster(
             settings.cluster,  # type: ignore[arg-type]
@@ -228,7 +358,13 @@ def _open_kube(settings: SeldonSettings) -> SeldonCluster:
             cluster_name=settings.cluster_name,
         )
     except PreflightFailed as failed:
-        pytest.skip(f"--seldon-cluster={settings.cluster} cannot run here: {failed}")
+        reason = f"--seldon-cluster={settings.cluster} cannot run here: {failed}"
+        if settings.allow_skip:
+            pytest.skip(reason)
+        # Asked for by name, so a missing cluster is an error, never a run of skips that exits
+        # 0 (CI would go green having checked nothing). --seldon-allow-skip opts into skipping.
+        run.interrupted = reason
+        pytest.exit(f"{reason} (--seldon-allow-skip skips instead)", returncode=4)
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -237,25 +373,26 @@ def _open_kube(settings: SeldonSettings) -> SeldonCluster:
 @pytest.fixture(scope="session")
 def seldon_settings(pytestconfig: pytest.Config) -> SeldonSettings:
     """The resolved ``--seldon-*`` options and ini keys."""
-    return pytestconfig.stash[RUN].settings
+    return seldon_run(pytestconfig).settings
 
 
 @pytest.fixture(scope="session")
 def seldon_manifests(pytestconfig: pytest.Config) -> list[Manifest]:
     """The manifests given with ``--seldon-manifests`` (validated at start-up)."""
-    return pytestconfig.stash[RUN].manifests
+    return seldon_run(pytestconfig).manifests
 
 
 @pytest.fixture(scope="session")
 def seldon_cluster(pytestconfig: pytest.Config) -> Iterator[SeldonCluster]:
     """The session's cluster: a twin, a kind cluster or your existing cluster."""
-    settings = pytestconfig.stash[RUN].settings
+    run = seldon_run(pytestconfig)
+    settings = run.settings
     if not settings.enabled:
         pytest.skip(NO_CLUSTER)
     if settings.cluster == "twin":
         cluster = _open_twin(settings, settings.core_version, settings.seed, {})
     else:
-        cluster = _open_kube(settings)
+        cluster = _open_kube(run)
     yield cluster
     cluster.close()
 
@@ -263,7 +400,7 @@ def seldon_cluster(pytestconfig: pytest.Config) -> Iterator[SeldonCluster]:
 @pytest.fixture(scope="session")
 def seldon_session(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> SeldonSession:
     """Opens scenario handles; see :meth:`SeldonSession.open`."""
-    return SeldonSession(pytestconfig.stash[RUN], request)
+    return SeldonSession(seldon_run(pytestconfig), request)
 
 
 @pytest.fixture
@@ -292,9 +429,11 @@ def seldon_load(seldon: SeldonHandle) -> Callable[[str, LoadProfile], LoadRun]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _seldon_suite_properties(request: pytest.FixtureRequest) -> None:
-    run = request.config.stash[RUN]
-    if not run.settings.enabled or request.config.option.xmlpath is None:
+    run = request.config.stash.get(_RUN, None)  # None: no Seldon option given, nothing to add
+    if run is None or not run.settings.enabled or request.config.option.xmlpath is None:
         return
+    from .report import junit_properties
+
     record = request.getfixturevalue("record_testsuite_property")
     for name, value in junit_properties(run.facts()):
         record(name, value)
@@ -314,6 +453,8 @@ def _marker_options(node: pytest.Item) -> dict:
 
 
 def _collect_artifacts(handle: SeldonHandle, settings: SeldonSettings, nodeid: str) -> None:
+    import re
+
     collect = getattr(handle.cluster, "collect_artifacts", None)
     if collect is None or settings.report_dir is None:
         return
@@ -326,18 +467,56 @@ def _collect_artifacts(handle: SeldonHandle, settings: SeldonSettings, nodeid: s
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
     report = yield
-    item.stash.setdefault(REPORTS, {})[report.when] = report
-    if report.when == "teardown" and _is_check(item):
-        item.config.stash[RUN].checks.append(_check_result(item))
+    reports = item.stash.setdefault(REPORTS, {})
+    reports[report.when] = report
+    if report.when == "teardown":
+        if _is_check(item):
+            seldon_run(item.config).checks.append(_check_result(item))
+        elif any(r.failed for r in reports.values()):
+            seldon_run(item.config).other_failures += 1
     return report
 
 
+class _SessionWatch:
+    """Hooks that are not given the config: failed collectors, and why the run stopped."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.failed_collectors = 0
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.failed_collectors += 1
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        run = self.config.stash.get(_RUN, None)
+        if run is None or run.interrupted:
+            return
+        if isinstance(excinfo.value, pytest.Session.Interrupted):
+            run.interrupted = str(excinfo.value)  # "1 error during collection"
+        elif type(excinfo.value) is KeyboardInterrupt:
+            run.interrupted = "Ctrl-C (KeyboardInterrupt)"
+        else:
+            run.interrupted = str(excinfo.value) or type(excinfo.value).__name__
+
+
+_WATCH = pytest.StashKey[_SessionWatch]()
+
+
 def _is_check(item: pytest.Item) -> bool:
+    """A test that used the plugin: any of its fixtures or markers (yours included)."""
     names = getattr(item, "fixturenames", ())
-    return item.get_closest_marker("seldon_check") is not None or "seldon" in names
+    return (
+        any(item.iter_markers("seldon_check"))
+        or any(item.iter_markers("seldon"))
+        or not FIXTURES.isdisjoint(names)
+    )
 
 
 def _check_result(item: pytest.Item) -> CheckResult:
+    from .report import CheckResult
+    from .settings import normalize_core_version
+
     reports = item.stash[REPORTS]
     marker = item.get_closest_marker("seldon_check")
     check_id, title = ((*marker.args, None, None))[:2] if marker else (None, None)
@@ -360,6 +539,7 @@ def _check_result(item: pytest.Item) -> CheckResult:
     started = reports["setup"].start if "setup" in reports else None
     handle = item.stash.get(HANDLE, None)
     evidence = item.stash.get(EVIDENCE, {})
+    version = _marker_options(item).get("core_version")
     return CheckResult(
         id=check_id or item.nodeid,
         approach=getattr(getattr(item, "module", None), "APPROACH", "Your tests"),
@@ -371,6 +551,13 @@ def _check_result(item: pytest.Item) -> CheckResult:
         started=started,
         ended=reports["teardown"].stop if "teardown" in reports else None,
         scenario=handle.name if handle else evidence.get("scenario"),
+        core_version=(
+            handle.core_version
+            if handle
+            else normalize_core_version(str(version))
+            if version
+            else seldon_run(item.config).settings.core_version
+        ),
     )
 
 
@@ -387,19 +574,42 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(report.longrepr)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    run = session.config.stash.get(RUN, None)
-    if run is None or run.settings.report_dir is None or not (run.checks or run.scenarios):
+@pytest.hookimpl(trylast=True)  # after pytest's own teardown, so the last scenarios are recorded
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(_RUN, None)
+    if run is None:
         return
+    run.other_failures += session.config.stash[_WATCH].failed_collectors
+    if exitstatus == pytest.ExitCode.INTERRUPTED and not run.interrupted:
+        run.interrupted = "stopped before the end"
+    worker_output = getattr(session.config, "workeroutput", None)
+    if worker_output is not None:
+        # a pytest-xdist worker: the controller merges every worker's checks and writes the report
+        worker_output[WORKER_OUTPUT] = run.worker_output()
+        return
+    if run.settings.report_dir is None or not (run.checks or run.scenarios or run.interrupted):
+        return
+    from .report import write_report
+
     run.report_paths = write_report(run.settings.report_dir, run.facts(), run.checks, run.scenarios)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker finished; take its checks into the controller's run."""
+    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+    if output is not None:
+        seldon_run(node.config).merge_worker_output(output)
 
 
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
-    run = config.stash.get(RUN, None)
-    if run is None or not run.settings.enabled or not run.checks:
+    run = config.stash.get(_RUN, None)
+    if run is None or not run.settings.enabled or not (run.checks or run.interrupted):
         return
+    from .report import render_terminal_summary
+
     terminalreporter.write_sep("=", "Seldon Core 2 conformance")
     for line in render_terminal_summary(run.checks, run.facts()):
         terminalreporter.write_line(line)

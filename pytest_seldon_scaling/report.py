@@ -37,6 +37,7 @@ STATUS_COLOURS = {
     "failed": "#c62828",
     "error": "#6a1b9a",
     "skipped": "#9e9e9e",
+    "interrupted": "#ef6c00",  # a run's status only: it stopped before its checks all ran
 }
 
 
@@ -65,6 +66,7 @@ class CheckResult:
     started: float | str | None = None
     ended: float | str | None = None
     scenario: str | None = None
+    core_version: str | None = None  # the Core 2 version it ran against (markers may differ)
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -97,6 +99,8 @@ class RunFacts:
     plugin_version: str = ""
     started: float | str | None = None
     ended: float | str | None = None
+    interrupted: str = ""  # why the run stopped before the end (Ctrl-C, SIGTERM, ...); "" if not
+    other_failures: int = 0  # tests and collectors of the session that failed but are no checks
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -150,19 +154,34 @@ def counts(checks: Iterable[CheckResult]) -> dict[str, int]:
     return out
 
 
-def overall_status(checks: Sequence[CheckResult]) -> str:
-    """``failed`` if any check failed or errored, ``passed`` if any passed, else ``skipped``."""
+def overall_status(checks: Sequence[CheckResult], facts: RunFacts | None = None) -> str:
+    """The run's verdict, never ``passed`` unless everything that ran passed.
+
+    ``interrupted`` if the run stopped early (its checks are only those that finished),
+    ``failed`` if a check failed or errored or another test of the session failed, ``passed``
+    if a check passed, else ``skipped``.
+    """
+    if facts is not None and facts.interrupted:
+        return "interrupted"
     c = counts(checks)
-    if c["failed"] or c["error"]:
+    if c["failed"] or c["error"] or (facts is not None and facts.other_failures):
         return "failed"
     return "passed" if c["passed"] else "skipped"
 
 
-def summary_line(checks: Sequence[CheckResult]) -> str:
-    """Sonobuoy's one-liner: ``Passed: 5, Failed: 1, Skipped: 2`` (``, Errors: N`` if any)."""
+def summary_line(checks: Sequence[CheckResult], facts: RunFacts | None = None) -> str:
+    """Sonobuoy's one-liner: ``Passed: 5, Failed: 1, Skipped: 2`` (``, Errors: N`` if any).
+
+    The run's other failed tests and why it was interrupted follow, when there are any.
+    """
     c = counts(checks)
     line = f"Passed: {c['passed']}, Failed: {c['failed']}, Skipped: {c['skipped']}"
-    return line + (f", Errors: {c['error']}" if c["error"] else "")
+    line += f", Errors: {c['error']}" if c["error"] else ""
+    if facts is not None and facts.other_failures:
+        line += f", other failed tests: {facts.other_failures}"
+    if facts is not None and facts.interrupted:
+        line += f" (interrupted: {facts.interrupted}; only the checks that finished)"
+    return line
 
 
 def _first_line(text: str, limit: int = 140) -> str:
@@ -176,12 +195,14 @@ def render_terminal_summary(checks: Sequence[CheckResult], facts: RunFacts) -> l
     if facts.seed is not None:
         where += f", seed {facts.seed}"
     lines = [
-        f"seldon-scaling conformance ({where}): {overall_status(checks).upper()} — "
-        f"{summary_line(checks)}"
+        f"seldon-scaling conformance ({where}): {overall_status(checks, facts).upper()} — "
+        f"{summary_line(checks, facts)}"
     ]
     width = max((len(c.id) for c in checks), default=0)
     for check in sorted(checks, key=lambda c: (c.approach, c.id)):
-        lines.append(f"  {check.status.upper():7} {check.id.ljust(width)}  {check.title}")
+        version = check.core_version
+        on = f" (Core 2 {version})" if version and version != facts.core_version else ""
+        lines.append(f"  {check.status.upper():7} {check.id.ljust(width)}  {check.title}{on}")
         if check.status in ("failed", "error", "skipped") and check.message:
             lines.append(f"  {'':7} {'':{width}}  -> {_first_line(check.message)}")
     return lines
@@ -484,7 +505,7 @@ def render_html(
     facts: RunFacts, checks: Sequence[CheckResult], scenarios: Sequence[ScenarioRecord]
 ) -> str:
     """The whole report as one self-contained HTML page."""
-    status = overall_status(checks)
+    status = overall_status(checks, facts)
     fact_rows = "".join(
         f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>"
         for k, v in facts.to_dict().items()
@@ -494,7 +515,7 @@ def render_html(
     skipped = [c for c in checks if c.status == "skipped"]
     body = [
         "<h1>Seldon Core 2 autoscaling conformance</h1>",
-        f'<p class="summary">{_badge(status)} {escape(summary_line(checks))}</p>',
+        f'<p class="summary">{_badge(status)} {escape(summary_line(checks, facts))}</p>',
         f'<table class="facts">{fact_rows}</table>',
         "<h2>Approaches × checks</h2>",
         _matrix_html(checks),
@@ -543,7 +564,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """``seldon-scaling report``: exit 0 if no check failed, 1 if one did, 2 on a bad file."""
+    """``seldon-scaling report``: exit 0 if no check failed, 1 if one did or the run was
+    interrupted, 2 on a bad file."""
     source = Path(args.source)
     try:
         facts, checks, scenarios = load_report(source)
@@ -556,4 +578,4 @@ def run_report(args: argparse.Namespace) -> int:
     for line in render_terminal_summary(checks, facts):
         print(line)
     print(f"wrote {output}")
-    return 1 if overall_status(checks) == "failed" else 0
+    return 1 if overall_status(checks, facts) in ("failed", "interrupted") else 0

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from .load.profile import ProfileError, parse_duration
 from .versions import core_minor
 
 CLUSTER_MODES = ("twin", "kind", "existing")
@@ -100,6 +99,13 @@ OPTIONS: tuple[Option, ...] = (
         metavar="true|false",
     ),
     Option("cluster-name", "kind cluster name to create or reuse (default: unique per run)"),
+    Option(
+        "allow-skip",
+        "skip the tests needing a cluster when the --seldon-cluster=kind|existing asked for "
+        "cannot run here (default: stop the run with an error)",
+        False,
+        kind="bool",
+    ),
     Option("kind-binary", "kind executable (default: kind on PATH)", metavar="PATH"),
     Option("kubectl-binary", "kubectl executable (default: kubectl on PATH)", metavar="PATH"),
     Option("helm-binary", "helm executable (default: helm on PATH)", metavar="PATH"),
@@ -157,6 +163,7 @@ class SeldonSettings:
     packing_percentage: float
     model_autoscaling: bool
     cluster_name: str | None
+    allow_skip: bool
     kind_binary: str | None
     kubectl_binary: str | None
     helm_binary: str | None
@@ -186,6 +193,8 @@ def normalize_core_version(value: str) -> str:
 
 def resolve(config: pytest.Config) -> SeldonSettings:
     """Read and check every ``--seldon-*`` option; ``pytest.UsageError`` names a bad one."""
+    from .load.profile import ProfileError, parse_duration
+
     errors: list[str] = []
 
     def raw(name: str) -> Any:
@@ -233,6 +242,7 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         packing_percentage=convert("packing-percentage", _probability, 1.0),
         model_autoscaling=convert("model-autoscaling", _boolean, False),
         cluster_name=convert("cluster-name", _dns_label, None),
+        allow_skip=bool(raw("allow-skip")),
         kind_binary=raw("kind-binary") or None,
         kubectl_binary=raw("kubectl-binary") or None,
         helm_binary=raw("helm-binary") or None,
@@ -256,6 +266,8 @@ def _positive(value: str) -> float:
 
 
 def _positive_duration(value: str) -> float:
+    from .load.profile import parse_duration
+
     seconds = parse_duration(value)
     if seconds <= 0:
         raise ValueError("must be a duration > 0 (e.g. 90s, 2m)")

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_seldon_scaling.lint import build_setup
 from pytest_seldon_scaling.manifests import Manifest, load_manifests
-from pytest_seldon_scaling.plugin import RUN
+from pytest_seldon_scaling.plugin import seldon_run
 from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.scenario import model_hpa_cases, server_cases
 
@@ -20,7 +20,7 @@ MANIFESTS = pytest.StashKey[list]()
 
 def suite_manifests(config: pytest.Config) -> list[Manifest]:
     if MANIFESTS not in config.stash:
-        given = config.stash[RUN].manifests
+        given = seldon_run(config).manifests
         config.stash[MANIFESTS] = given or load_manifests(default_manifests())
     return config.stash[MANIFESTS]
 
@@ -32,7 +32,7 @@ def seldon_manifests(pytestconfig: pytest.Config) -> list[Manifest]:
 
 
 def _cases(config: pytest.Config, fixture: str) -> tuple[list, str]:
-    setup = build_setup(suite_manifests(config), config.stash[RUN].settings.core_version)
+    setup = build_setup(suite_manifests(config), seldon_run(config).settings.core_version)
     if fixture == "model_hpa_case":
         cases = [c for c in model_hpa_cases(setup) if c.server_hpa is None]
         return cases, "no Model HPA scaling on infer_rps (AverageValue) in the manifests"
