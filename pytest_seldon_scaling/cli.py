@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import lint, plan, report
+from . import check, lint, plan, report
 
-COMMANDS = (lint, plan, report)
+COMMANDS = (check, lint, plan, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
