@@ -234,7 +234,7 @@ def report_tree(
     return {
         "schema": SCHEMA,
         "facts": facts.to_dict(),
-        "summary": {**counts(checks), "status": overall_status(checks)},
+        "summary": {**counts(checks), "status": overall_status(checks, facts)},
         "checks": [c.to_dict() for c in checks],
         "scenarios": [s.to_dict() for s in scenarios],
     }

@@ -233,3 +233,156 @@ def test_applying_a_wrong_manifest_names_file_line_object_and_field(pytester):
     result.stdout.fnmatch_lines(
         ["*m.yaml:6: Model/m: spec.min_replicas: unknown field (not in the Model CRD)*"]
     )
+
+
+# -- the session's verdict --------------------------------------------------------------------
+
+
+def _report(directory: Path) -> dict:
+    return json.loads((directory / "report.json").read_text(encoding="utf-8"))
+
+
+def test_an_empty_manifests_directory_stops_the_run_naming_it(pytester):
+    pytester.makepyfile(USES_CLUSTER)
+    pytester.mkdir("deploy")
+    pytester.path.joinpath("deploy", "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+    )
+    pytester.mkdir("empty")
+    for path in ("empty", "deploy"):
+        result = pytester.runpytest("--seldon-cluster", f"--seldon-manifests={path}")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"--seldon-manifests={path}: no Seldon objects in it*"])
+
+
+INTERRUPTED = """
+import os, signal, time
+
+def test_a_finished_check(seldon):
+    pass
+
+def test_stopped_here(seldon):
+    {stop}
+    time.sleep(30)
+
+def test_never_run(seldon):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("stop", "why"),
+    [
+        ("os.kill(os.getpid(), signal.SIGTERM)", "SIGTERM"),
+        ("raise KeyboardInterrupt", "Ctrl-C (KeyboardInterrupt)"),
+    ],
+)
+def test_an_interrupted_run_says_interrupted_with_the_checks_that_finished(pytester, stop, why):
+    pytester.makepyfile(INTERRUPTED.format(stop=stop))
+    result = pytester.runpytest_subprocess("--seldon-cluster", "--seldon-report=report")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [f"*: INTERRUPTED — Passed: 1, Failed: 0, Skipped: 0 (interrupted: {why};*"]
+    )
+    report = _report(pytester.path / "report")
+    assert report["summary"]["status"] == "interrupted"
+    assert report["facts"]["interrupted"] == why
+    assert [(c["id"].split("::")[-1], c["status"]) for c in report["checks"]] == [
+        ("test_a_finished_check", "passed")
+    ]
+    html = (pytester.path / "report" / "report.html").read_text(encoding="utf-8")
+    assert ">interrupted</span>" in html.split('class="summary"')[1].split("</p>")[0]
+
+
+USER_TESTS = """
+import pytest
+
+def test_uses_only_the_session(seldon_session):
+    with seldon_session.open("mine") as handle:
+        assert handle.backend == "nowhere"
+
+@pytest.mark.seldon(core_version="2.9")
+def test_on_2_9(seldon):
+    assert seldon.core_version == "2.9"
+
+def test_without_the_plugin():
+    assert False
+"""
+
+
+def test_every_test_of_the_session_counts_and_a_failed_one_is_never_passed(pytester):
+    pytester.makepyfile(USER_TESTS)
+    result = pytester.runpytest("--seldon-cluster", "--seldon-report=report")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*conformance (twin, Core 2 2.10*): FAILED — Passed: 1, Failed: 1, Skipped: 0, "
+            "other failed tests: 1",
+            "*PASSED*test_on_2_9*(Core 2 2.9)",
+        ]
+    )
+    report = _report(pytester.path / "report")
+    assert report["summary"]["status"] == "failed"
+    checks = {c["id"].split("::")[-1]: c for c in report["checks"]}
+    assert checks["test_uses_only_the_session"]["status"] == "failed"
+    assert checks["test_on_2_9"]["core_version"] == "2.9"
+    assert report["facts"]["other_failures"] == 1
+
+
+def test_an_asked_for_cluster_that_cannot_run_stops_the_run(pytester):
+    pytester.makepyfile(USES_CLUSTER)
+    missing = pytester.path / "no-kubeconfig"
+    result = pytester.runpytest("--seldon-cluster=existing", f"--seldon-kubeconfig={missing}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(
+        ["*Exit: --seldon-cluster=existing cannot run here: *(--seldon-allow-skip skips instead)*"]
+    )
+    result.assert_outcomes()  # nothing passed, nothing "skipped into green"
+
+
+def test_allow_skip_skips_when_the_asked_for_cluster_cannot_run(pytester):
+    pytester.makepyfile(USES_CLUSTER)
+    missing = pytester.path / "no-kubeconfig"
+    result = pytester.runpytest(
+        "--seldon-cluster=existing", f"--seldon-kubeconfig={missing}", "--seldon-allow-skip", "-rs"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*--seldon-cluster=existing cannot run here: *"])
+
+
+def _suite_checks(pytester, *args: str) -> list[tuple[str, str]]:
+    report = pytester.path / f"report{len(args)}"
+    result = pytester.runpytest_subprocess(
+        "--pyargs",
+        "pytest_seldon_scaling.suites",
+        "--seldon-cluster",
+        f"--seldon-report={report}",
+        "-p",
+        "no:cacheprovider",
+        *args,
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    return sorted((c["id"], c["status"]) for c in _report(report)["checks"])
+
+
+def test_xdist_runs_report_the_same_checks_as_a_serial_run_once(pytester):
+    serial = _suite_checks(pytester)
+    parallel = _suite_checks(pytester, "-n", "2")
+    assert len(serial) > 20
+    assert parallel == serial
+
+
+def test_xdist_runs_suites_copied_out_of_the_package(pytester):
+    """The lint warning class is importable by the controller (it was an INTERNALERROR)."""
+    shutil.copytree(
+        Path(default_manifests()).parents[1] / "suites",
+        pytester.path / "suites",
+        ignore=shutil.ignore_patterns("__init__.py", "__pycache__"),
+    )
+    result = pytester.runpytest_subprocess(
+        "--seldon-cluster", "suites", "-n", "2", "-p", "no:cacheprovider"
+    )
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.OK

@@ -19,10 +19,7 @@ import pytest
 
 from pytest_seldon_scaling.lint import RULES, lint
 from pytest_seldon_scaling.manifests import Manifest
-
-
-class SeldonLintWarning(UserWarning):
-    """A lint finding below error severity."""
+from pytest_seldon_scaling.suites import SeldonLintWarning
 
 
 def _settings_as_helm_values(request: pytest.FixtureRequest) -> tuple[str, list[Manifest]]:
