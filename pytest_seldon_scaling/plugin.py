@@ -214,6 +214,21 @@ def pytest_configure(config: pytest.Config) -> None:
         run = seldon_run(config)
         if run.settings.enabled and threading.current_thread() is threading.main_thread():
             config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _make_sigterm_handler(run))
+        if run.settings.cluster == "kind" and config.pluginmanager.has_plugin("pytest-kind"):
+            # registered after every entry point, so this kind_cluster wins over pytest-kind's
+            config.pluginmanager.register(_NoSecondKindCluster(), "seldon_scaling_kind_cluster")
+
+
+class _NoSecondKindCluster:
+    @pytest.fixture(scope="session")
+    def kind_cluster(self) -> None:
+        """pytest-kind's fixture, which with --seldon-cluster=kind would be a second cluster."""
+        pytest.fail(
+            "kind_cluster is pytest-kind's own cluster (a second one, created with its own kind "
+            "binary and deleted at the end); with --seldon-cluster=kind use the seldon_cluster "
+            "fixture, the run's kind cluster",
+            pytrace=False,
+        )
 
 
 def _mentions_seldon(config: pytest.Config) -> bool:

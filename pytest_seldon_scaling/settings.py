@@ -112,6 +112,22 @@ OPTIONS: tuple[Option, ...] = (
 )
 
 
+# pytest-kind (a dependency of the [kind] extra) is a pytest plugin of its own, so its options are
+# offered in every run. Those that mean the same as ours are honoured as aliases of ours; the
+# rest stop a Seldon run rather than do nothing (pytest-kind 22.11, pytest_kind/plugin.py).
+PYTEST_KIND_ALIASES = {
+    "--cluster-name": "cluster-name",
+    "--keep-cluster": "keep-cluster",
+    "--kubeconfig": "kubeconfig",
+    "--kind-bin": "kind-binary",
+    "--kind-kubectl-bin": "kubectl-binary",
+}
+PYTEST_KIND_UNSUPPORTED = {
+    "--kind-image": "the node image comes from the kind config this package ships "
+    "(pytest_seldon_scaling/defaults/kind/kind-config.yaml)",
+}
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("seldon", "Seldon Core 2 autoscaling (pytest-seldon-scaling)")
     group.addoption(
@@ -196,9 +212,15 @@ def resolve(config: pytest.Config) -> SeldonSettings:
     from .load.profile import ProfileError, parse_duration
 
     errors: list[str] = []
+    aliases = _pytest_kind_options(config, errors)
 
     def raw(name: str) -> Any:
         value = config.getoption(f"--seldon-{name}")
+        alias = aliases.get(name)
+        if value is not None and alias is not None and alias[1] != value:
+            errors.append(f"{alias[0]}={alias[1]!r} and --seldon-{name}={value!r} disagree")
+        if value is None and alias is not None:
+            value = alias[1]
         if value is None:
             value = config.getini(f"seldon_{name.replace('-', '_')}")
         return value
@@ -251,6 +273,26 @@ def resolve(config: pytest.Config) -> SeldonSettings:
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))
     return settings
+
+
+def _pytest_kind_options(config: pytest.Config, errors: list[str]) -> dict[str, tuple[str, Any]]:
+    """``{our option: (pytest-kind's flag, value)}`` for pytest-kind options typed this run."""
+    typed = [str(arg) for arg in config.invocation_params.args]
+
+    def given(flag: str) -> bool:
+        return any(arg == flag or arg.startswith(f"{flag}=") for arg in typed)
+
+    aliases = {}
+    for flag, ours in PYTEST_KIND_ALIASES.items():
+        if given(flag):
+            aliases[ours] = (flag, config.getoption(flag))
+    mode = config.getoption("--seldon-cluster")
+    if mode == "":
+        mode = config.getini("seldon_cluster")
+    for flag, why in PYTEST_KIND_UNSUPPORTED.items():
+        if mode == "kind" and given(flag):
+            errors.append(f"{flag} (pytest-kind's) is not used by pytest-seldon-scaling: {why}")
+    return aliases
 
 
 def _patch_release(value: str) -> str | None:

@@ -354,35 +354,75 @@ def test_allow_skip_skips_when_the_asked_for_cluster_cannot_run(pytester):
 def _suite_checks(pytester, *args: str) -> list[tuple[str, str]]:
     report = pytester.path / f"report{len(args)}"
     result = pytester.runpytest_subprocess(
-        "--pyargs",
-        "pytest_seldon_scaling.suites",
-        "--seldon-cluster",
-        f"--seldon-report={report}",
-        "-p",
-        "no:cacheprovider",
-        *args,
+        "--seldon-cluster", "suites", f"--seldon-report={report}", "-p", "no:cacheprovider", *args
     )
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
     return sorted((c["id"], c["status"]) for c in _report(report)["checks"])
 
 
-def test_xdist_runs_report_the_same_checks_as_a_serial_run_once(pytester):
+def test_xdist_runs_write_one_report_with_the_checks_of_a_serial_run(pytester):
+    # The suites copied out of the package, as a user may: the lint warning class must still be
+    # importable by xdist's controller (it was an INTERNALERROR when defined in the test module).
+    suites = Path(default_manifests()).parents[1] / "suites"
+    ignore = shutil.ignore_patterns("__init__.py", "__pycache__")
+    shutil.copytree(suites, pytester.path / "suites", ignore=ignore)
     serial = _suite_checks(pytester)
     parallel = _suite_checks(pytester, "-n", "2")
     assert len(serial) > 20
     assert parallel == serial
 
 
-def test_xdist_runs_suites_copied_out_of_the_package(pytester):
-    """The lint warning class is importable by the controller (it was an INTERNALERROR)."""
-    shutil.copytree(
-        Path(default_manifests()).parents[1] / "suites",
-        pytester.path / "suites",
-        ignore=shutil.ignore_patterns("__init__.py", "__pycache__"),
+# -- pytest-kind's options --------------------------------------------------------------------
+
+SHOWS_SETTINGS = """
+def test_settings(seldon_settings):
+    s = seldon_settings
+    print("SETTINGS", s.cluster_name, s.keep_cluster, s.kubeconfig, s.kind_binary, s.kubectl_binary)
+"""
+
+
+def test_pytest_kind_options_mean_ours(pytester):
+    pytester.makepyfile(SHOWS_SETTINGS)
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "-s",
+        "--cluster-name=mine",
+        "--keep-cluster",
+        "--kubeconfig=kc",
+        "--kind-bin=/opt/kind",
+        "--kind-kubectl-bin=/opt/kubectl",
     )
-    result = pytester.runpytest_subprocess(
-        "--seldon-cluster", "suites", "-n", "2", "-p", "no:cacheprovider"
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*SETTINGS mine True kc /opt/kind /opt/kubectl*"])
+
+
+def test_pytest_kind_options_that_disagree_with_ours_stop_the_run(pytester):
+    pytester.makepyfile(SHOWS_SETTINGS)
+    result = pytester.runpytest(
+        "--seldon-cluster", "--cluster-name=mine", "--seldon-cluster-name=yours"
     )
-    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
-    assert result.ret == pytest.ExitCode.OK
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--cluster-name='mine' and --seldon-cluster-name='yours' disagree*"]
+    )
+
+
+def test_pytest_kind_options_we_cannot_honour_stop_a_kind_run(pytester):
+    pytester.makepyfile(SHOWS_SETTINGS)
+    result = pytester.runpytest("--seldon-cluster=kind", "--kind-image=kindest/node:v1.30.0")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--kind-image (pytest-kind's) is not used by pytest-seldon-scaling*"]
+    )
+    # on the twin the option is pytest-kind's business alone
+    pytester.runpytest("--seldon-cluster", "--kind-image=x").assert_outcomes(passed=1)
+
+
+def test_pytest_kind_fixture_is_no_second_cluster_in_a_kind_run(pytester):
+    pytester.makepyfile("def test_kind(kind_cluster):\n    pass\n")
+    result = pytester.runpytest("--seldon-cluster=kind")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*kind_cluster is pytest-kind's own cluster*use the seldon_cluster*"]
+    )
