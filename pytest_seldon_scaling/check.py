@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .settings import CLUSTER_MODES
+from .options import CLUSTER_MODES
 
 SUITES = "pytest_seldon_scaling.suites"
 

@@ -22,13 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .settings import CLUSTER_MODES, OPTIONS, add_options
+from .options import CLUSTER_MODES, OPTIONS, add_options
 
 # Everything else is imported where it is used: this module loads in every pytest run of everyone
 # who has the package installed, and most of those runs never touch Seldon (bench/startup_bench.py).
@@ -62,18 +61,22 @@ SETUP_KINDS = frozenset({"Model", "Server", "ServerConfig", "HorizontalPodAutosc
 WORKER_OUTPUT = "seldon_scaling"  # key of a pytest-xdist worker's results for the controller
 
 
-@dataclass
 class SeldonRun:
-    """What the session collects for the conformance report."""
+    """What the session collects for the conformance report.
 
-    settings: SeldonSettings
-    manifests: list[Manifest]
-    started: float = field(default_factory=time.time)
-    checks: list[CheckResult] = field(default_factory=list)
-    scenarios: list[ScenarioRecord] = field(default_factory=list)
-    report_paths: dict = field(default_factory=dict)
-    other_failures: int = 0  # failed tests and collectors that are not checks
-    interrupted: str = ""  # why the run stopped early ("" if it ran to the end)
+    A plain class, not a dataclass: this module is imported in every pytest run, and a
+    dataclass is code generated and compiled at import time.
+    """
+
+    def __init__(self, settings: SeldonSettings, manifests: list[Manifest]) -> None:
+        self.settings = settings
+        self.manifests = manifests
+        self.started = time.time()
+        self.checks: list[CheckResult] = []
+        self.scenarios: list[ScenarioRecord] = []
+        self.report_paths: dict = {}
+        self.other_failures = 0  # failed tests and collectors that are not checks
+        self.interrupted = ""  # why the run stopped early ("" if it ran to the end)
 
     def facts(self) -> RunFacts:
         import platform

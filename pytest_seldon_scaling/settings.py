@@ -1,6 +1,7 @@
 """The run's settings, resolved from command-line options, ini keys and the environment.
 
-Every option is ``--seldon-<name>`` with an ini key ``seldon_<name>`` (command line wins). Bad
+The options themselves are registered by :mod:`.options`. Every option is ``--seldon-<name>``
+with an ini key ``seldon_<name>`` (command line wins). Bad
 values stop the run before collection with one message that names the option and the value.
 """
 
@@ -14,103 +15,10 @@ from typing import Any
 
 import pytest
 
+from .options import CLUSTER_MODES
 from .versions import core_minor
 
-CLUSTER_MODES = ("twin", "kind", "existing")
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str  # without the --seldon- prefix
-    help: str
-    default: Any = None
-    kind: str = "string"  # string | bool | paths
-    metavar: str | None = None
-
-
-OPTIONS: tuple[Option, ...] = (
-    Option(
-        "manifests",
-        "files or directories of your Servers, Models, HPAs and adapter "
-        "ConfigMap (repeatable; default: the suites' own fixtures)",
-        kind="paths",
-        metavar="PATH",
-    ),
-    Option(
-        "core-version",
-        "Seldon Core 2 version to model or expect (2.9 or 2.10)",
-        "2.10",
-        metavar="X.Y",
-    ),
-    Option("namespace", "namespace the Core 2 install and your objects live in", "seldon-mesh"),
-    Option("kube-context", "kubeconfig context for --seldon-cluster=existing (default: current)"),
-    Option("kubeconfig", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"),
-    Option(
-        "keep-cluster", "keep the cluster and the test objects for debugging", False, kind="bool"
-    ),
-    Option(
-        "report", "write the conformance report (report.json, report.html) into DIR", metavar="DIR"
-    ),
-    Option("seed", "seed of the twin's and load generators' randomness", "0", metavar="N"),
-    Option(
-        "peak-rps",
-        "peak requests per second of the suites' ramps (default: each HPA's "
-        "capacity, maxReplicas × averageValue)",
-        metavar="RPS",
-    ),
-    Option("ramp", "duration of the suites' ramps up and down", "2m", metavar="DURATION"),
-    Option("hold", "duration the suites hold the peak", "3m", metavar="DURATION"),
-    Option(
-        "max-error-rate",
-        "SLO: highest share of failed requests a scenario may show",
-        "0",
-        metavar="FRACTION",
-    ),
-    Option(
-        "convergence-time",
-        "SLO: time replicas may take to reach what the HPA predicts",
-        "3m",
-        metavar="DURATION",
-    ),
-    Option(
-        "server-autoscaling",
-        "Core 2 native server autoscaling on (helm autoscaling.autoscalingServerEnabled)",
-        "true",
-        metavar="true|false",
-    ),
-    Option(
-        "packing",
-        "server packing on (helm autoscaling.serverPackingEnabled)",
-        "false",
-        metavar="true|false",
-    ),
-    Option(
-        "packing-percentage",
-        "packing probability 0..1 (helm autoscaling.serverPackingPercentage)",
-        "1.0",
-        metavar="P",
-    ),
-    Option(
-        "model-autoscaling",
-        "Core 2 lag-based model autoscaling (helm "
-        "autoscaling.autoscalingModelEnabled; works on 2.9 only)",
-        "false",
-        metavar="true|false",
-    ),
-    Option("cluster-name", "kind cluster name to create or reuse (default: unique per run)"),
-    Option(
-        "allow-skip",
-        "skip the tests needing a cluster when the --seldon-cluster=kind|existing asked for "
-        "cannot run here (default: stop the run with an error)",
-        False,
-        kind="bool",
-    ),
-    Option("kind-binary", "kind executable (default: kind on PATH)", metavar="PATH"),
-    Option("kubectl-binary", "kubectl executable (default: kubectl on PATH)", metavar="PATH"),
-    Option("helm-binary", "helm executable (default: helm on PATH)", metavar="PATH"),
-)
-
 
 # pytest-kind (a dependency of the [kind] extra) is a pytest plugin of its own, so its options are
 # offered in every run. Those that mean the same as ours are honoured as aliases of ours; the
@@ -126,34 +34,6 @@ PYTEST_KIND_UNSUPPORTED = {
     "--kind-image": "the node image comes from the kind config this package ships "
     "(pytest_seldon_scaling/defaults/kind/kind-config.yaml)",
 }
-
-
-def add_options(parser: pytest.Parser) -> None:
-    group = parser.getgroup("seldon", "Seldon Core 2 autoscaling (pytest-seldon-scaling)")
-    group.addoption(
-        "--seldon-cluster",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="twin|kind|existing",
-        help="run the Seldon checks on a cluster: the embedded twin (default, no Docker), a "
-        "fresh kind cluster, or an existing one from your kubeconfig; a bare flag uses the "
-        "ini key seldon_cluster",
-    )
-    parser.addini("seldon_cluster", "cluster used by a bare --seldon-cluster", default="twin")
-    for option in OPTIONS:
-        flag, ini = f"--seldon-{option.name}", f"seldon_{option.name.replace('-', '_')}"
-        if option.kind == "bool":
-            group.addoption(flag, action="store_true", default=None, help=option.help)
-            parser.addini(ini, option.help, type="bool", default=option.default)
-        elif option.kind == "paths":
-            group.addoption(
-                flag, action="append", default=None, metavar=option.metavar, help=option.help
-            )
-            parser.addini(ini, option.help, type="paths", default=[])
-        else:
-            group.addoption(flag, default=None, metavar=option.metavar, help=option.help)
-            parser.addini(ini, option.help, default=option.default)
 
 
 @dataclass(frozen=True)
