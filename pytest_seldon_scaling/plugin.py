@@ -116,7 +116,12 @@ class SeldonRun:
 
         data = json.loads(text)
         self.checks.extend(CheckResult.from_dict(c) for c in data["checks"])
-        self.scenarios.extend(ScenarioRecord.from_dict(s) for s in data["scenarios"])
+        # With --dist load, two workers may each run a module's scenario: on the twin the
+        # runs are identical (same seed, same timeline) and the report keeps one.
+        seen = {json.dumps(s.to_dict(), sort_keys=True, default=str) for s in self.scenarios}
+        for scenario in data["scenarios"]:
+            if json.dumps(scenario, sort_keys=True, default=str) not in seen:
+                self.scenarios.append(ScenarioRecord.from_dict(scenario))
         self.other_failures += data["other_failures"]
 
 
@@ -217,9 +222,19 @@ def pytest_configure(config: pytest.Config) -> None:
         run = seldon_run(config)
         if run.settings.enabled and threading.current_thread() is threading.main_thread():
             config.stash[_SIGTERM] = signal.signal(signal.SIGTERM, _make_sigterm_handler(run))
+        if run.settings.enabled and _xdist_default_distribution(config):
+            # a module's checks share its scenarios (module-scoped fixtures): keep them on one
+            # worker, so each scenario runs once, unless the user chose --dist
+            config.option.dist = "loadfile"
         if run.settings.cluster == "kind" and config.pluginmanager.has_plugin("pytest-kind"):
             # registered after every entry point, so this kind_cluster wins over pytest-kind's
             config.pluginmanager.register(_NoSecondKindCluster(), "seldon_scaling_kind_cluster")
+
+
+def _xdist_default_distribution(config: pytest.Config) -> bool:
+    typed = [str(arg) for arg in config.invocation_params.args]
+    chosen = any(arg == "--dist" or arg.startswith("--dist=") for arg in typed)
+    return getattr(config.option, "dist", "no") == "load" and not chosen
 
 
 class _NoSecondKindCluster:

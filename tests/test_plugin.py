@@ -351,14 +351,16 @@ def test_allow_skip_skips_when_the_asked_for_cluster_cannot_run(pytester):
     result.stdout.fnmatch_lines(["*--seldon-cluster=existing cannot run here: *"])
 
 
-def _suite_checks(pytester, *args: str) -> list[tuple[str, str]]:
+def _suite_checks(pytester, *args: str) -> tuple[list[tuple[str, str]], list[str]]:
     report = pytester.path / f"report{len(args)}"
     result = pytester.runpytest_subprocess(
         "--seldon-cluster", "suites", f"--seldon-report={report}", "-p", "no:cacheprovider", *args
     )
     assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-3000:]
-    return sorted((c["id"], c["status"]) for c in _report(report)["checks"])
+    tree = _report(report)
+    checks = sorted((c["id"], c["status"]) for c in tree["checks"])
+    return checks, sorted(s["name"] for s in tree["scenarios"])
 
 
 def test_xdist_runs_write_one_report_with_the_checks_of_a_serial_run(pytester):
@@ -367,10 +369,13 @@ def test_xdist_runs_write_one_report_with_the_checks_of_a_serial_run(pytester):
     suites = Path(default_manifests()).parents[1] / "suites"
     ignore = shutil.ignore_patterns("__init__.py", "__pycache__")
     shutil.copytree(suites, pytester.path / "suites", ignore=ignore)
-    serial = _suite_checks(pytester)
-    parallel = _suite_checks(pytester, "-n", "2")
+    serial, serial_scenarios = _suite_checks(pytester)
+    parallel, parallel_scenarios = _suite_checks(pytester, "-n", "2")
     assert len(serial) > 20
     assert parallel == serial
+    assert parallel_scenarios == serial_scenarios  # each scenario once
+    _, load_scenarios = _suite_checks(pytester, "-n", "2", "--dist", "load")
+    assert load_scenarios == serial_scenarios
 
 
 # -- pytest-kind's options --------------------------------------------------------------------
@@ -426,3 +431,26 @@ def test_pytest_kind_fixture_is_no_second_cluster_in_a_kind_run(pytester):
     result.stdout.fnmatch_lines(
         ["*kind_cluster is pytest-kind's own cluster*use the seldon_cluster*"]
     )
+
+
+def test_collection_errors_make_the_run_interrupted_not_passed(pytester):
+    pytester.makepyfile(test_fine=USES_CLUSTER, test_broken="def test_(:\n")
+    result = pytester.runpytest("--seldon-cluster", "--seldon-report=report")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = _report(pytester.path / "report")
+    assert report["summary"]["status"] == "interrupted"
+    assert report["facts"]["interrupted"] == "1 error during collection"
+    assert report["facts"]["other_failures"] == 1
+
+
+def test_check_spells_the_suites_run():
+    from pytest_seldon_scaling.check import pytest_args
+    from pytest_seldon_scaling.cli import build_parser
+
+    command = "check --cluster kind --manifests a/ --manifests b.yaml --report out -- -n 2 -k lint"
+    args = build_parser().parse_args(command.split())
+    assert pytest_args(args) == [
+        "--pyargs", "pytest_seldon_scaling.suites", "--seldon-cluster=kind",
+        "--seldon-manifests=a/", "--seldon-manifests=b.yaml", "--seldon-report=out",
+        "-n", "2", "-k", "lint",
+    ]  # fmt: skip
