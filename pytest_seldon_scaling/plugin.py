@@ -58,7 +58,8 @@ FIXTURES = frozenset(
 )
 # Manifests of these kinds are what a --seldon-manifests path must hold to be tested.
 SETUP_KINDS = frozenset({"Model", "Server", "ServerConfig", "HorizontalPodAutoscaler"})
-WORKER_OUTPUT = "seldon_scaling"  # key of a pytest-xdist worker's results for the controller
+# attribute of a pytest-xdist worker's test reports carrying its results to the controller
+REPORT_ATTRIBUTE = "seldon_scaling"
 
 
 class SeldonRun:
@@ -77,6 +78,7 @@ class SeldonRun:
         self.report_paths: dict = {}
         self.other_failures = 0  # failed tests and collectors that are not checks
         self.interrupted = ""  # why the run stopped early ("" if it ran to the end)
+        self._sent = (0, 0, 0)  # checks, scenarios, failures a pytest-xdist worker handed on
 
     def facts(self) -> RunFacts:
         import platform
@@ -100,18 +102,21 @@ class SeldonRun:
             other_failures=self.other_failures,
         )
 
-    def worker_output(self) -> str:
-        """This pytest-xdist worker's results, as JSON for the controller (execnet-safe)."""
+    def take_unsent(self) -> str:
+        """A pytest-xdist worker's results since the last call, as JSON for the controller."""
+        checks, scenarios, failures = self._sent
+        self._sent = (len(self.checks), len(self.scenarios), self.other_failures)
         return json.dumps(
             {
-                "checks": [c.to_dict() for c in self.checks],
-                "scenarios": [s.to_dict() for s in self.scenarios],
-                "other_failures": self.other_failures,
+                "checks": [c.to_dict() for c in self.checks[checks:]],
+                "scenarios": [s.to_dict() for s in self.scenarios[scenarios:]],
+                "other_failures": self.other_failures - failures,
             },
             default=str,
         )
 
-    def merge_worker_output(self, text: str) -> None:
+    def merge(self, text: str) -> None:
+        """Take in what a worker's :meth:`take_unsent` sent."""
         from .report import CheckResult, ScenarioRecord
 
         data = json.loads(text)
@@ -507,6 +512,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
             seldon_run(item.config).checks.append(_check_result(item))
         elif any(r.failed for r in reports.values()):
             seldon_run(item.config).other_failures += 1
+        if hasattr(item.config, "workerinput"):
+            # A pytest-xdist worker: the results travel with the test's report (xdist sends a
+            # report's attributes along), so the controller has every finished check even when
+            # the run is interrupted before the workers end.
+            setattr(report, REPORT_ATTRIBUTE, seldon_run(item.config).take_unsent())
     return report
 
 
@@ -520,6 +530,11 @@ class _SessionWatch:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.failed_collectors += 1
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        sent = getattr(report, REPORT_ATTRIBUTE, None)
+        if sent is not None and not hasattr(self.config, "workerinput"):
+            seldon_run(self.config).merge(sent)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
         run = self.config.stash.get(_RUN, None)
@@ -615,24 +630,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run.other_failures += session.config.stash[_WATCH].failed_collectors
     if exitstatus == pytest.ExitCode.INTERRUPTED and not run.interrupted:
         run.interrupted = "stopped before the end"
-    worker_output = getattr(session.config, "workeroutput", None)
-    if worker_output is not None:
-        # a pytest-xdist worker: the controller merges every worker's checks and writes the report
-        worker_output[WORKER_OUTPUT] = run.worker_output()
-        return
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: its results went with its reports; the controller writes
     if run.settings.report_dir is None or not (run.checks or run.scenarios or run.interrupted):
         return
     from .report import write_report
 
     run.report_paths = write_report(run.settings.report_dir, run.facts(), run.checks, run.scenarios)
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_testnodedown(node: Any, error: Any) -> None:
-    """pytest-xdist: a worker finished; take its checks into the controller's run."""
-    output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
-    if output is not None:
-        seldon_run(node.config).merge_worker_output(output)
 
 
 def pytest_terminal_summary(

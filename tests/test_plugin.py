@@ -294,6 +294,33 @@ def test_an_interrupted_run_says_interrupted_with_the_checks_that_finished(pytes
     assert ">interrupted</span>" in html.split('class="summary"')[1].split("</p>")[0]
 
 
+XDIST_INTERRUPTED = """
+import os, signal, time
+
+def test_a_finished_check(seldon):
+    pass
+
+def test_stopped_here(seldon):
+    time.sleep(2)  # the controller takes in the first test's report first
+    os.kill(os.getppid(), signal.SIGTERM)  # the worker's parent: the controlling pytest
+    time.sleep(30)
+"""
+
+
+def test_an_interrupted_xdist_run_keeps_the_checks_the_workers_finished(pytester):
+    pytester.makepyfile(XDIST_INTERRUPTED)
+    result = pytester.runpytest_subprocess("--seldon-cluster", "--seldon-report=report", "-n", "2")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    report = _report(pytester.path / "report")
+    assert (report["summary"]["status"], report["facts"]["interrupted"]) == (
+        "interrupted",
+        "SIGTERM",
+    )
+    assert [(c["id"].split("::")[-1], c["status"]) for c in report["checks"]] == [
+        ("test_a_finished_check", "passed")
+    ]
+
+
 USER_TESTS = """
 import pytest
 
