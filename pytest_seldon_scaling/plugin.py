@@ -12,6 +12,11 @@ Fixtures (the public API for your own tests):
 * ``seldon_settings``, ``seldon_manifests``, ``seldon_evidence``.
 
 Tests that need a cluster are skipped unless ``--seldon-cluster`` is given.
+
+The session's verdict (terminal line, ``report.json`` status, HTML badge) counts every test that
+uses one of these fixtures or the ``seldon``/``seldon_check`` markers, and any other failed test
+of the session; a run stopped by Ctrl-C, SIGTERM or collection errors is ``interrupted``. Under
+pytest-xdist each worker hands its results to the controlling process, which writes the report.
 """
 
 from __future__ import annotations

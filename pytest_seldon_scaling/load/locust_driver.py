@@ -58,6 +58,7 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
+from ..extras import require
 from ..timeline import Timeline, TrafficSecond
 from .profile import LoadProfile, ProfileError, Ramp, Segment, profile_of
 from .result import LoadResult, summarize
@@ -524,7 +525,9 @@ def start_locust_load(
     Returns once Locust runs and the run's second 0 is chosen (``started_at``, on ``clock``);
     rows then stream into ``run.seconds()`` and ``timeline`` as each second completes. See the
     module docstring for the modes and for remote workers on Kubernetes.
+    Raises :class:`~pytest_seldon_scaling.extras.MissingExtra` without the ``[load]`` extra.
     """
+    require("real load with Locust", "load")
     if not host.startswith(("http://", "https://")):
         raise ValueError(f"host {host!r} must be an http:// or https:// URL")
     if not model or "/" in model:
