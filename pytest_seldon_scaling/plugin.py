@@ -167,27 +167,37 @@ def _given_manifests(paths: tuple[Path, ...]) -> list[Manifest]:
     """The manifests of every ``--seldon-manifests`` path; a path without any stops the run.
 
     Without this an empty directory (or one of other YAML) would have the suites test their own
-    defaults and report PASSED for manifests nobody wrote.
+    defaults and report PASSED for manifests nobody wrote. All paths load together, so checks
+    across files (duplicate names, references) see them all.
     """
     from .manifests import ManifestError, load_manifests
 
-    manifests: list[Manifest] = []
-    errors: list[str] = []
-    for path in paths:
-        try:
-            found = load_manifests(path)
-        except ManifestError as error:
-            errors.append(str(error))
-            continue
-        if not any(m.is_helm_values or m.kind in SETUP_KINDS for m in found):
-            errors.append(
+    try:
+        manifests = load_manifests(*paths)
+    except ManifestError as error:
+        raise pytest.UsageError(f"pytest-seldon-scaling: bad manifests:\n{error}") from None
+    empty = [
+        path
+        for path in paths
+        if not any(
+            (m.is_helm_values or m.kind in SETUP_KINDS) and _is_within(Path(m.source), path)
+            for m in manifests
+        )
+    ]
+    if empty:
+        raise pytest.UsageError(
+            "pytest-seldon-scaling: bad manifests:\n"
+            + "\n".join(
                 f"--seldon-manifests={path}: no Seldon objects in it (Model, Server, "
                 "ServerConfig, HorizontalPodAutoscaler or helm values)"
+                for path in empty
             )
-        manifests.extend(found)
-    if errors:
-        raise pytest.UsageError("pytest-seldon-scaling: bad manifests:\n" + "\n".join(errors))
+        )
     return manifests
+
+
+def _is_within(source: Path, path: Path) -> bool:
+    return source == path or path in source.parents
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

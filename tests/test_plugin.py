@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.resources import default_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,6 +254,12 @@ def test_an_empty_manifests_directory_stops_the_run_naming_it(pytester):
         result = pytester.runpytest("--seldon-cluster", f"--seldon-manifests={path}")
         assert result.ret == pytest.ExitCode.USAGE_ERROR
         result.stderr.fnmatch_lines([f"--seldon-manifests={path}: no Seldon objects in it*"])
+    # beside a path that has them, the empty one is still named
+    given = f"--seldon-manifests={EXAMPLE / 'manifests'}"
+    result = pytester.runpytest("--seldon-cluster", given, "--seldon-manifests=empty")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--seldon-manifests=empty: no Seldon objects" in result.stderr.str()
+    assert "examples/manifests: no Seldon" not in result.stderr.str()
 
 
 INTERRUPTED = """
@@ -292,6 +299,7 @@ def test_an_interrupted_run_says_interrupted_with_the_checks_that_finished(pytes
     ]
     html = (pytester.path / "report" / "report.html").read_text(encoding="utf-8")
     assert ">interrupted</span>" in html.split('class="summary"')[1].split("</p>")[0]
+    assert main(["report", str(pytester.path / "report")]) == 1  # never a green re-render
 
 
 XDIST_INTERRUPTED = """
