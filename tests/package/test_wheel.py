@@ -108,7 +108,9 @@ def test_the_shipped_suites_pass_on_the_users_manifests(python: Path, user_repo:
     options = ["--seldon-manifests", "deploy/", "--seldon-report=report", "-p", "no:cacheprovider"]
     done = _ok(_run([str(python), "-m", "pytest", *suites, *options], user_repo))
     assert "seldon-scaling conformance (twin, Core 2 2.10, seed 0): PASSED" in done.stdout
-    report = json.loads((user_repo / "report" / "report.json").read_text(encoding="utf-8"))
+    text = (user_repo / "report" / "report.json").read_text(encoding="utf-8")
+    assert str(CHECKOUT) not in text + done.stdout  # no file of the checkout was read
+    report = json.loads(text)
     assert report["summary"]["status"] == "passed"
     assert report["summary"]["passed"] > 0
     # the user's manifests were tested, not the package's defaults
