@@ -287,8 +287,8 @@ class KubeApi:
 
         return self._call(what, fetch)
 
-    def get_json(self, path: str, what: str) -> dict:
-        text = self.get_text(path, what, accept="application/json")
+    def get_json(self, path: str, what: str, query: list[tuple[str, Any]] | None = None) -> dict:
+        text = self.get_text(path, what, query=query, accept="application/json")
         try:
             return json.loads(text)
         except ValueError:

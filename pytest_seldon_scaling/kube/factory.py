@@ -16,9 +16,8 @@ from .cluster import KubeCluster
 from .helm import (
     ADAPTER_DEPLOYMENT,
     HelmSettings,
-    install_commands,
+    install_plan,
     run_install,
-    write_adapter_values,
 )
 from .kind import ensure_kind_cluster, kind_cluster_name, kind_context
 from .lease import SessionLease
@@ -60,6 +59,9 @@ def open_kube_cluster(
 ) -> KubeCluster:
     """A :class:`KubeCluster` on a fresh/reused kind cluster or an existing cluster.
 
+    ``keep`` keeps a kind cluster this run created; the objects the run creates are removed
+    at close either way (keeping the cluster is not keeping one test's objects for the next).
+
     Raises :class:`PreflightFailed` (reasons, one per missing piece) when it cannot be used.
     """
     report = Path(report_dir) if report_dir else None
@@ -68,7 +70,6 @@ def open_kube_cluster(
             namespace=namespace or DEFAULT_NAMESPACE,
             kube_context=kube_context,
             kubeconfig=kubeconfig,
-            keep=keep,
             core_version=core_version,
             report_dir=report,
             seed=seed,
@@ -100,15 +101,14 @@ def open_kube_cluster(
     )
     try:
         if settings.install:
-            work = (report or Path(handle.cluster.path)) / "install"
-            adapter = write_adapter_values(settings, work) if settings.monitoring else None
-            commands = install_commands(
+            plan = install_plan(
                 settings,
+                (report or Path(handle.cluster.path)) / "install",
                 helm=found["helm"],
                 kubectl=found["kubectl"],
-                adapter_values_file=adapter,
             )
-            run_install(commands, kubeconfig=handle.kubeconfig, log=work / "install.log")
+            plan.write_files()
+            run_install(plan.commands, kubeconfig=handle.kubeconfig, log=plan.log)
         api = KubeApi(
             kube_config.new_client_from_config(
                 config_file=handle.kubeconfig, context=kind_context(name)
@@ -118,11 +118,10 @@ def open_kube_cluster(
         )
         wait_core2_ready(api, settings, ready_timeout)
         checks = cluster_checks(api, hpa=settings.monitoring, require_series=False)
-        return KubeCluster(
+        cluster = KubeCluster(
             api,
             backend="kind",
             core_version=core_version,
-            keep=keep,
             report_dir=report,
             kubectl_binary=found["kubectl"],
             kubeconfig=handle.kubeconfig,
@@ -133,6 +132,8 @@ def open_kube_cluster(
             if settings.monitoring
             else None,
         )
+        cluster.remove_leftovers()  # a reused cluster may hold a killed run's objects
+        return cluster
     except BaseException:
         handle.release()
         raise
@@ -143,7 +144,6 @@ def _open_existing(
     namespace: str,
     kube_context: str | None,
     kubeconfig: str | None,
-    keep: bool,
     core_version: str,
     report_dir: Path | None,
     seed: int | None,
@@ -176,11 +176,10 @@ def _open_existing(
         if kubectl
         else Check("kubectl", False, "not on PATH: load() needs a LoadBalancer on seldon-mesh")
     )
-    return KubeCluster(
+    cluster = KubeCluster(
         api,
         backend="existing",
         core_version=core_version,
-        keep=keep,
         report_dir=report_dir,
         kubectl_binary=kubectl,
         kubeconfig=kubeconfig,
@@ -188,6 +187,12 @@ def _open_existing(
         preflight=PreflightReport([*checks, kubectl_check]),
         on_close=lease.release,
     )
+    try:
+        cluster.remove_leftovers()  # only now: the lease says no other run is using the namespace
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster
 
 
 def wait_core2_ready(api: KubeApi, settings: HelmSettings, timeout: float) -> None:

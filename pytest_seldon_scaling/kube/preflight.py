@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from ..cluster import ClusterError
 from .client import KubeApi, ObjectNotFound
 
-CORE2_CRDS = (
-    "models.mlops.seldon.io",
-    "servers.mlops.seldon.io",
-    "serverconfigs.mlops.seldon.io",
-)
+SELDON_GROUP_VERSION = "mlops.seldon.io/v1alpha1"
+# resources of that group the suites use; their CRDs are installed by seldon-core-v2-crds
+CORE2_RESOURCES = ("models", "servers", "serverconfigs")
 SCHEDULER = "seldon-scheduler"
 CUSTOM_METRICS = "/apis/custom.metrics.k8s.io/v1beta1"
 INFER_RPS_CHECK = "custom-metrics-infer_rps"
@@ -137,17 +135,7 @@ def cluster_checks(api: KubeApi, *, hpa: bool = True, require_series: bool = Tru
     except ClusterError as error:
         return [Check("api-server", False, str(error))]
     checks.append(Check("api-server", True))
-    crd = "apiextensions.k8s.io/v1"
-    for name in CORE2_CRDS:
-        try:
-            api.get_json(f"/apis/{crd}/customresourcedefinitions/{name}", f"reading CRD {name}")
-            checks.append(Check(f"crd-{name}", True))
-        except ObjectNotFound:
-            checks.append(
-                Check(f"crd-{name}", False, "not installed (helm chart seldon-core-v2-crds)")
-            )
-        except ClusterError as error:
-            checks.append(Check(f"crd-{name}", False, str(error)))
+    checks += core2_resource_checks(api)
     ns = api.namespace
     try:
         api.get_json(f"/api/v1/namespaces/{ns}", f"reading namespace {ns}")
@@ -158,6 +146,35 @@ def cluster_checks(api: KubeApi, *, hpa: bool = True, require_series: bool = Tru
     if hpa:
         checks.append(_infer_rps_check(api, require_series))
     return checks
+
+
+def core2_resource_checks(api: KubeApi) -> list[Check]:
+    """Are Core 2's kinds served? Read from discovery, not the CRDs.
+
+    CRDs are cluster-scoped (a namespace Role cannot grant reading them); discovery
+    (``/apis/<group>/<version>``) is readable by every authenticated user through the
+    ``system:discovery`` ClusterRole (kubernetes/kubernetes
+    plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
+    """
+    path = f"/apis/{SELDON_GROUP_VERSION}"
+    try:
+        listing = api.get_json(path, f"discovering {SELDON_GROUP_VERSION}")
+    except ObjectNotFound:
+        listing = {}
+    except ClusterError as error:
+        return [Check(f"crd-{name}.mlops.seldon.io", False, str(error)) for name in CORE2_RESOURCES]
+    served = {r.get("name") for r in listing.get("resources") or []}
+    return [
+        Check(f"crd-{name}.mlops.seldon.io", True)
+        if name in served
+        else Check(
+            f"crd-{name}.mlops.seldon.io",
+            False,
+            f"{SELDON_GROUP_VERSION} does not serve {name}: install the helm chart "
+            "seldon-core-v2-crds",
+        )
+        for name in CORE2_RESOURCES
+    ]
 
 
 def scheduler_check(api: KubeApi) -> Check:

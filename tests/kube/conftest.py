@@ -72,5 +72,5 @@ def make_cluster(fake: FakeKube, tmp_path):
 
     yield make
     for cluster in made:
-        cluster.keep = True  # tests that check cleanup close their handle themselves
+        cluster.created.clear()  # tests that check cleanup close their handle themselves
         cluster.close()

@@ -52,8 +52,10 @@ KINDS = [
     Kind("/api/v1", "services", "Service"),
     Kind("/api/v1", "configmaps", "ConfigMap"),
     Kind("/api/v1", "namespaces", "Namespace", namespaced=False),
+    Kind("/api/v1", "nodes", "Node", namespaced=False),
 ]
 BY_PLURAL = {k.plural: k for k in KINDS}
+SELDON_PREFIX = "/apis/mlops.seldon.io/v1alpha1"
 GROUPS = sorted({k.prefix for k in KINDS if k.prefix.startswith("/apis/")})
 
 
@@ -97,6 +99,8 @@ class FakeKube:
         self.proxy: dict[str, str] = {}
         self.logs: dict[tuple[str, str], str] = {}
         self.custom_metrics: list[str] | None = None
+        # whether mlops.seldon.io is served (its CRDs installed), as discovery tells
+        self.seldon_served = True
         self.finalizers_on_create: dict[str, list[str]] = {}
         self.watch_generation = 0
         self.cond = threading.Condition()
@@ -230,6 +234,8 @@ class FakeKube:
                     "resources": [{"name": n, "namespaced": True} for n in self.custom_metrics],
                 }
             )
+        if path == SELDON_PREFIX and not self.seldon_served:
+            return _status(404, "the server could not find the requested resource", "NotFound")
         if path == "/api/v1" or path in GROUPS:
             return _json(self._resource_list(path))
         match = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+):(\d+)/proxy(/.*)$", path)
@@ -249,6 +255,8 @@ class FakeKube:
     def _group_list(self) -> dict:
         groups = []
         for prefix in GROUPS:
+            if prefix == SELDON_PREFIX and not self.seldon_served:
+                continue
             group, version = prefix.removeprefix("/apis/").split("/")
             gv = {"groupVersion": f"{group}/{version}", "version": version}
             groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
@@ -364,13 +372,18 @@ class FakeKube:
         return _json(body, 201)
 
     def _list(self, kind: Kind, ns: str, selector: str | None) -> dict:
-        wanted = dict(part.split("=", 1) for part in selector.split(",")) if selector else {}
+        # "key=value" and "key" (the label exists), as label selectors say
+        wanted = [part.partition("=")[::2] for part in selector.split(",")] if selector else []
+
+        def selected(labels: dict) -> bool:
+            return all(k in labels and (not v or labels[k] == v) for k, v in wanted)
+
         items = [
             copy.deepcopy(obj)
             for (plural, obj_ns, _), obj in sorted(self.objects.items())
             if plural == kind.plural
-            and (not kind.namespaced or obj_ns == ns)
-            and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+            and (not kind.namespaced or not ns or obj_ns == ns)
+            and selected(obj["metadata"].get("labels") or {})
         ]
         return {
             "kind": f"{kind.kind}List",
