@@ -165,9 +165,8 @@ class SeldonSession:
                     f"needs Core 2 {version}; the cluster runs {self.settings.core_version}"
                 )
             cluster = self.shared()
-        handle = SeldonHandle(
-            cluster, name=name, keep=self.settings.keep_cluster, timeout=timeout or 600.0
-        )
+        # --seldon-keep-cluster keeps the cluster, never one test's objects for the next
+        handle = SeldonHandle(cluster, name=name, timeout=timeout or 600.0)
         try:
             yield handle
         finally:
