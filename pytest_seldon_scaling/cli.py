@@ -11,8 +11,9 @@ import argparse
 from collections.abc import Sequence
 
 from . import lint, plan, report
+from .kube import install
 
-COMMANDS = (lint, plan, report)
+COMMANDS = (lint, plan, report, install)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -372,13 +372,19 @@ def install_plan(
     return InstallPlan(commands, files, directory)
 
 
-def run_install(commands: Sequence[list[str]], *, kubeconfig: str, log: Path | None = None) -> None:
-    """Run the install commands against ``kubeconfig``; the first failure raises, with output."""
-    env = {**os.environ, "KUBECONFIG": kubeconfig}
+def run_install(
+    commands: Sequence[list[str]], *, kubeconfig: str | None, log: Path | None = None
+) -> None:
+    """Run the install commands against ``kubeconfig`` (None: the environment's); the first
+    failure raises, with its output. A command that cannot start raises as a failure too."""
+    env = {**os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {})}
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
     for command in commands:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise ClusterError(f"`{' '.join(command)}` could not start: {error}") from None
         if log is not None:
             with log.open("a") as out:
                 out.write(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}\n")

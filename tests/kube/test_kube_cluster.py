@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -566,3 +569,39 @@ def test_other_adapter_rules_on_our_kind_install_replace_its_config_and_restart_
     annotations = restarted["spec"]["template"]["metadata"]["annotations"]
     assert annotations["kubectl.kubernetes.io/restartedAt"].startswith("pytest-seldon-scaling-")
     assert cluster.created == []  # the adapter's config is not a test object to delete
+
+
+RUN_UNTIL_TERMINATED = """
+import sys, time
+from kubernetes.client import ApiClient, Configuration
+from pytest_seldon_scaling.kube.client import KubeApi
+from pytest_seldon_scaling.kube.cluster import KubeCluster
+
+configuration = Configuration()
+configuration.host = sys.argv[1]
+api = KubeApi(ApiClient(configuration), "seldon-mesh")
+cluster = KubeCluster(api, backend="existing", core_version="2.10", watch=False, delete_timeout=5)
+cluster.apply(sys.stdin.read())
+print("applied", flush=True)
+time.sleep(60)
+"""
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does(fake):
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_UNTIL_TERMINATED, fake.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write(MODEL_YAML)
+    process.stdin.close()
+    assert process.stdout.readline() == "applied\n", process.stderr.read()
+    assert fake.get("models", "irisa0") is not None
+
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+    assert fake.get("models", "irisa0") is None
+    assert fake.get("horizontalpodautoscalers", "irisa0-model-hpa") is None
