@@ -25,10 +25,12 @@ from .objects import condition
 from .preflight import (
     CUSTOM_METRICS,
     INFER_RPS_CHECK,
+    RBAC_CHECK,
     Check,
     PreflightFailed,
     PreflightReport,
     cluster_checks,
+    permission_checks,
     resolve_binary,
     scheduler_check,
     tool_checks,
@@ -36,7 +38,7 @@ from .preflight import (
 
 DEFAULT_NAMESPACE = "seldon-mesh"
 # checks without which no suite can run on a cluster (the HPA one only skips HPA suites)
-ESSENTIAL = ("api-server", "namespace", "scheduler")
+ESSENTIAL = ("api-server", "namespace", "scheduler", RBAC_CHECK)
 
 
 def open_kube_cluster(
@@ -157,7 +159,7 @@ def _open_existing(
         context = f" context {kube_context!r}" if kube_context else ""
         raise PreflightFailed([f"kubeconfig {where}{context}: {error}"]) from None
     api = KubeApi(client, namespace, RetryPolicy(seed=seed))
-    checks = cluster_checks(api, hpa=True, require_series=True)
+    checks = cluster_checks(api, hpa=True, require_series=True) + permission_checks(api)
     failed = [
         str(c) for c in checks if not c.ok and (c.name in ESSENTIAL or c.name.startswith("crd-"))
     ]

@@ -1,8 +1,10 @@
 """Preflight: can this machine / cluster run the suites? Named checks, each ok or missing with why.
 
 The plugin turns a failed check into a skip with its reason (never a crash): tools for kind
-mode (docker with a running engine, kind, kubectl, helm), and for a cluster the Core 2 CRDs,
-the scheduler, and (for HPA suites) the custom metrics API serving ``infer_rps``.
+mode (docker with a running engine, kind, kubectl, helm), and for a cluster the Core 2 kinds,
+the scheduler, (for HPA suites) the custom metrics API serving ``infer_rps`` and, on an
+existing cluster, every permission the run needs (SelfSubjectAccessReview, as
+``kubectl auth can-i``), all missing ones named in one message.
 """
 
 from __future__ import annotations
@@ -62,6 +64,97 @@ class PreflightFailed(Exception):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = list(reasons)
         super().__init__("; ".join(self.reasons))
+
+
+RBAC_CHECK = "rbac"
+RBAC_CLUSTER_CHECK = "rbac-cluster-reads"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Verbs on one resource (``group``, ``resource[/subresource]``) a run needs."""
+
+    group: str
+    resource: str
+    verbs: tuple[str, ...]
+    why: str
+
+    def split(self) -> tuple[str, str]:
+        resource, _, sub = self.resource.partition("/")
+        return resource, sub
+
+
+_OBJECT_VERBS = ("get", "list", "watch", "create", "patch", "delete")
+# What a run does in the Core 2 namespace; defaults/rbac/role.yaml grants exactly this.
+NAMESPACE_PERMISSIONS = (
+    Permission("mlops.seldon.io", "models", _OBJECT_VERBS, "apply, watch and remove Models"),
+    Permission("mlops.seldon.io", "servers", _OBJECT_VERBS, "apply, watch and remove Servers"),
+    Permission(
+        "mlops.seldon.io", "serverconfigs", ("get", "list", "create", "patch", "delete"), ""
+    ),
+    Permission("mlops.seldon.io", "models/scale", ("get", "patch"), "read and set Model replicas"),
+    Permission(
+        "mlops.seldon.io", "servers/scale", ("get", "patch"), "read and set Server replicas"
+    ),
+    Permission("autoscaling", "horizontalpodautoscalers", _OBJECT_VERBS, "apply and watch HPAs"),
+    Permission("", "configmaps", ("get", "list", "create", "patch", "delete"), "ConfigMaps"),
+    Permission("", "pods", ("get", "list"), "find Server pods"),
+    Permission("", "pods/proxy", ("get",), "read each agent's metrics (placement)"),
+    Permission("", "pods/log", ("get",), "log tails for failure artifacts"),
+    Permission("", "pods/portforward", ("create",), "kubectl port-forward to svc/seldon-mesh"),
+    Permission("", "services", ("get",), "find svc/seldon-mesh"),
+    Permission("", "events", ("get", "list", "watch"), "ScheduleFailed and HPA events"),
+    Permission("apps", "statefulsets", ("get",), "the scheduler's readiness"),
+    Permission(
+        "coordination.k8s.io", "leases", ("get", "create", "update", "delete"), "take turns"
+    ),
+    Permission("", "namespaces", ("get",), "the namespace exists"),
+)
+# Cluster-wide and optional: without them the node capacity check is skipped.
+CLUSTER_PERMISSIONS = (
+    Permission("", "nodes", ("list",), "nodes' allocatable memory"),
+    Permission("", "pods", ("list",), "memory other pods request"),
+)
+
+
+def missing_permissions(
+    can_i: Callable[[str, str, str, str, str], bool],
+    permissions: Sequence[Permission],
+    namespace: str,
+) -> list[str]:
+    """``"verb resource in namespace"`` for each verb ``can_i`` denies."""
+    missing = []
+    for permission in permissions:
+        resource, sub = permission.split()
+        for verb in permission.verbs:
+            if not can_i(verb, permission.group, resource, sub, namespace):
+                group = f".{permission.group}" if permission.group else ""
+                where = f" in {namespace}" if namespace else " cluster-wide"
+                missing.append(f"{verb} {resource}{group}{'/' + sub if sub else ''}{where}")
+    return missing
+
+
+def permission_checks(api: KubeApi) -> list[Check]:
+    """Each permission a run needs, asked with SelfSubjectAccessReviews: one check naming
+    every missing verb and resource (essential), one for the optional cluster-wide reads.
+
+    Reading the adapter's ConfigMap in its own namespace is checked when the manifests'
+    adapter ConfigMap is applied (its namespace is known only then).
+    """
+    try:
+        needed = missing_permissions(api.can_i, NAMESPACE_PERMISSIONS, api.namespace)
+        optional = missing_permissions(api.can_i, CLUSTER_PERMISSIONS, "")
+    except ClusterError as error:
+        return [Check(RBAC_CHECK, False, str(error))]
+    grant = "grant them with pytest_seldon_scaling/defaults/rbac/role.yaml (README: Real clusters)"
+    needed_reason = f"not allowed: {', '.join(needed)}; {grant}" if needed else ""
+    optional_reason = (
+        f"not allowed: {', '.join(optional)} (node capacity is not checked)" if optional else ""
+    )
+    return [
+        Check(RBAC_CHECK, not needed, needed_reason),
+        Check(RBAC_CLUSTER_CHECK, not optional, optional_reason),
+    ]
 
 
 Runner = Callable[[list[str]], subprocess.CompletedProcess]

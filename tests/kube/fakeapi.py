@@ -53,6 +53,12 @@ KINDS = [
     Kind("/api/v1", "configmaps", "ConfigMap"),
     Kind("/api/v1", "namespaces", "Namespace", namespaced=False),
     Kind("/api/v1", "nodes", "Node", namespaced=False),
+    Kind(
+        "/apis/authorization.k8s.io/v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        namespaced=False,
+    ),
 ]
 BY_PLURAL = {k.plural: k for k in KINDS}
 SELDON_PREFIX = "/apis/mlops.seldon.io/v1alpha1"
@@ -101,6 +107,9 @@ class FakeKube:
         self.custom_metrics: list[str] | None = None
         # whether mlops.seldon.io is served (its CRDs installed), as discovery tells
         self.seldon_served = True
+        # (verb, "resource[/subresource]", namespace or "*") this user may not do: answered
+        # 403 as RBAC answers, and denied in SelfSubjectAccessReviews
+        self.denied: set[tuple[str, str, str]] = set()
         self.finalizers_on_create: dict[str, list[str]] = {}
         self.watch_generation = 0
         self.cond = threading.Condition()
@@ -127,6 +136,12 @@ class FakeKube:
     def fail(self, method: str, path_regex: str, *statuses: int) -> None:
         """The next requests matching answer these statuses, in order."""
         self.failures.append((method.upper(), re.compile(path_regex), list(statuses)))
+
+    def deny(self, verb: str, resource: str, namespace: str = "*") -> None:
+        self.denied.add((verb, resource, namespace))
+
+    def _is_denied(self, verb: str, resource: str, namespace: str) -> bool:
+        return bool({(verb, resource, namespace), (verb, resource, "*")} & self.denied)
 
     def count(self, method: str, path_regex: str, **query: str) -> int:
         pattern = re.compile(path_regex)
@@ -218,6 +233,18 @@ class FakeKube:
                     del self.failures[index]
                 return _status(code, f"injected {code}")
         path = request.path
+        attributes = _attributes(request.method, path, query)
+        if attributes is not None and self._is_denied(*attributes):
+            verb, resource, namespace = attributes
+            kind, _, sub = resource.partition("/")
+            where = f' in the namespace "{namespace}"' if namespace else ""
+            return _status(
+                403,
+                f'{kind} is forbidden: User "fake" cannot {verb} resource "{kind}"'
+                + (f' subresource "{sub}"' if sub else "")
+                + where,
+                "Forbidden",
+            )
         if path == "/version":
             return _json({"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
         if path == "/api":
@@ -327,6 +354,8 @@ class FakeKube:
                     return self._watch(kind, ns, query)
                 return _json(self._list(kind, ns, query.get("labelSelector")))
             if name is None and method == "POST":
+                if kind.plural == "selfsubjectaccessreviews":
+                    return self._review(json.loads(request.get_data()))
                 return self._create(kind, ns, json.loads(request.get_data()))
             key = (kind.plural, ns, name)
             obj = self.objects.get(key)
@@ -362,6 +391,14 @@ class FakeKube:
                 self._remove(key)
                 return _json({"kind": "Status", "status": "Success"})
         return _status(405, f"{method} not supported here")
+
+    def _review(self, body: dict) -> Response:
+        asked = (body.get("spec") or {}).get("resourceAttributes") or {}
+        resource = asked.get("resource", "")
+        if asked.get("subresource"):
+            resource += "/" + asked["subresource"]
+        allowed = not self._is_denied(asked.get("verb", ""), resource, asked.get("namespace", ""))
+        return _json({**body, "status": {"allowed": allowed}}, 201)
 
     def _create(self, kind: Kind, ns: str, body: dict) -> Response:
         key = (kind.plural, ns, body["metadata"]["name"])
@@ -478,6 +515,36 @@ class FakeKube:
                     yield (json.dumps({"type": event, "object": obj}) + "\n").encode()
 
         return Response(stream(), content_type="application/json", direct_passthrough=True)
+
+
+_VERBS = {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
+
+
+def _attributes(method: str, path: str, query: dict) -> tuple[str, str, str] | None:
+    """(verb, "resource[/subresource]", namespace) of a resource request, as RBAC sees it."""
+    match = re.match(
+        r"^/api/v1/namespaces/([^/]+)/pods/[^/]+?(?::\d+)?/(proxy|log|portforward)", path
+    )
+    if match:
+        return (_VERBS.get(method, "get"), f"pods/{match.group(2)}", match.group(1))
+    for kind in KINDS:
+        if not path.startswith(kind.prefix + "/"):
+            continue
+        rest = path[len(kind.prefix) + 1 :].split("/")
+        ns = ""
+        if kind.namespaced and rest[0] == "namespaces" and len(rest) >= 3:
+            ns, rest = rest[1], rest[2:]
+        if rest[0] != kind.plural:
+            continue
+        if kind.plural == "namespaces" and len(rest) > 1:
+            ns = rest[1]  # a namespace is authorized within itself
+        resource = kind.plural + (f"/{rest[2]}" if len(rest) > 2 else "")
+        if method == "GET":
+            verb = "get" if len(rest) > 1 else ("watch" if query.get("watch") else "list")
+        else:
+            verb = _VERBS.get(method, method.lower())
+        return verb, resource, ns
+    return None
 
 
 def kubeconfig_for(url: str, path, context: str = "fake") -> str:
