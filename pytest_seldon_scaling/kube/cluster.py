@@ -36,6 +36,7 @@ from .objects import (
     allocatable_memory,
     conditions_of,
     deployment_rolled_out,
+    dropped_fields,
     gib,
     is_terminating,
     ordinal_of,
@@ -171,9 +172,16 @@ class KubeCluster:
                 continue
             ref = ref_of(obj)
             try:
-                self.api.apply(owned(obj, self.run_id))
+                stored = self.api.apply(owned(obj, self.run_id))
             except ClusterError as error:
                 raise ClusterError(f"{origin}: {error}") from error
+            dropped = dropped_fields(obj.get("spec"), stored.get("spec"), "spec")
+            if dropped:
+                warnings.warn(
+                    f"{origin}: {ref}: the API server dropped {', '.join(dropped)} (not in the "
+                    "CRD's schema, so it has no effect: a typo?)",
+                    stacklevel=2,
+                )
             with self._lock:
                 if not existed[ref] and ref not in self.created:
                     self.created.append(ref)

@@ -258,3 +258,18 @@ def allocatable_memory(nodes: list[dict]) -> int:
 
 def gib(size: int) -> str:
     return f"{size / 2**30:.2f} GiB"
+
+
+def dropped_fields(sent: Any, stored: Any, path: str = "") -> list[str]:
+    """Paths of fields in ``sent`` that ``stored`` lacks: what the API server pruned because
+    the CRD's schema does not know them (a typo such as ``spec.minreplicas`` vanishes silently)."""
+    if not isinstance(sent, dict) or not isinstance(stored, dict):
+        return []
+    dropped = []
+    for key, value in sent.items():
+        where = f"{path}.{key}" if path else key
+        if key not in stored:
+            dropped.append(where)
+        else:
+            dropped += dropped_fields(value, stored[key], where)
+    return dropped

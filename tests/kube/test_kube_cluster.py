@@ -241,7 +241,11 @@ def test_wait_until_keeps_waiting_through_read_errors(fake, make_cluster):
         cluster.wait_until(three_replicas, 0.5, what="3 replicas", poll=0.1)
 
 
-def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster):
+@pytest.mark.parametrize("as_http_status", [False, True], ids=["error-event", "http-410"])
+def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster, as_http_status):
+    """API servers answer a watch from a compacted version with an ERROR event carrying 410,
+    or (before the watch starts) an HTTP 410: both mean list again."""
+    fake.expire_with_http_410 = as_http_status
     cluster = make_cluster()
     cluster.apply(MODEL_YAML)
     synced(cluster, "model")
@@ -261,6 +265,49 @@ def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster):
     )
     statuses = [s.status for s in cluster.timeline.replica_series("model/irisa0")]
     assert statuses[-2:] == [1, 2]
+
+
+def test_a_watch_resumes_from_its_last_bookmark_without_listing_again(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model")
+    watcher = next(w for w in cluster.watchers if w.ref_kind == "model")
+    marked = fake.bookmark("models")
+    deadline = time.monotonic() + 5
+    while not any(
+        r[2].get("resourceVersion") == str(marked) for r in fake.requests if r[2].get("watch")
+    ):
+        # the watch must come back from the bookmark's version: end it until it does
+        assert time.monotonic() < deadline, "never resumed from the bookmark"
+        fake.end_watches()
+        time.sleep(0.05)
+
+    fake.compacted_through = marked  # older versions are gone; the bookmark's is not
+    fake.set_status("models", "irisa0", {"replicas": 1})
+    cluster.wait_for(
+        "model/irisa0", lambda m: (m.get("status") or {}).get("replicas") == 1, 5, what="status"
+    )
+    assert watcher.relists == 1
+
+
+def test_the_api_server_rejects_what_the_crd_schema_rejects_naming_the_field(fake, make_cluster):
+    if not fake.schemas:
+        pytest.skip("the Core 2 CRDs (reference data) are not available")
+    cluster = make_cluster(watch=False)
+    # fields the manifest loader does not check: the API server is the judge of these
+    invalid = r'HTTP 422 .*Model.mlops.seldon.io "irisa0" is invalid: spec.dedicated: '
+    with pytest.raises(ClusterError, match=invalid + r'Invalid value: "string": .* type boolean'):
+        cluster.apply(MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  dedicated: 'yes'\n", 1))
+    with pytest.raises(ClusterError, match=r"spec.logger.percent: Invalid value: \"string\""):
+        cluster.apply(
+            MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  logger: {percent: x}\n", 1)
+        )
+    assert fake.get("models", "irisa0") is None
+
+    typo = MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  minreplicas: 1\n", 1)
+    with pytest.warns(UserWarning, match=r"model/irisa0: the API server dropped spec.minreplicas"):
+        cluster.apply(typo)
+    assert "minreplicas" not in fake.get("models", "irisa0")["spec"]  # pruned, as a CRD does
 
 
 def test_close_deletes_what_the_test_created_waiting_for_finalizers(fake, make_cluster):
