@@ -136,7 +136,8 @@ def packing_percentage_value(value: float) -> int:
     ``spec.config.scalingConfig.servers.scaleDownPackingPercentage`` (SeldonIO/seldon-core
     v2.10.2 k8s/helm-charts/seldon-core-v2-setup/templates/_components-statefulsets.tpl), which
     the CRD types ``int32`` (operator/config/crd/bases/mlops.seldon.io_seldonconfigs.yaml): the
-    API server rejects 0.5 there, and ``helm --set`` would keep ``0.5`` as a string anyway.
+    API server rejects 0.5 there, and ``helm --set`` keeps ``0.5`` a string anyway (it types
+    only booleans, null and integers: helm/helm pkg/strvals/parser.go ``typedVal``).
     The scheduler reads the same value (``SERVER_PACKING_PERCENTAGE``) as a probability, so
     through the chart only 0 (never pack) and whole numbers >= 1 (pack on every scale-down)
     can be installed.

@@ -86,3 +86,10 @@ def test_a_denied_verb_is_a_403_naming_it_as_rbac_does(fake, make_cluster):
     )
     with pytest.raises(ClusterError, match=r'HTTP 403 .*cannot patch resource "models"'):
         make_cluster(watch=False).apply(model)
+
+
+def test_an_api_server_without_access_reviews_is_said_to_be_unchecked_not_refused(fake, api):
+    fake.fail("POST", "selfsubjectaccessreviews", *[404] * 50)
+    (check,) = permission_checks(api)
+    assert (check.name, check.ok) == ("rbac-not-checked", False)
+    assert check.reason.startswith("permissions not checked: ")
