@@ -165,10 +165,13 @@ class KubeCluster:
         for obj, origin, _display, rules in objects:
             if rules is None:
                 existed[ref_of(obj)] = self._refuse_if_not_ours(obj, origin)
-        refs = []
-        for obj, origin, display, rules in objects:
+        # the adapter's rules first: on an existing cluster they may stop the run
+        refs: builtins.list[str | None] = [
+            None if rules is None else self._use_adapter_rules(obj, rules, f"{origin}: {display}")
+            for obj, origin, display, rules in objects
+        ]
+        for index, (obj, origin, _display, rules) in enumerate(objects):
             if rules is not None:
-                refs.append(self._use_adapter_rules(obj, rules, f"{origin}: {display}"))
                 continue
             ref = ref_of(obj)
             try:
@@ -185,8 +188,8 @@ class KubeCluster:
             with self._lock:
                 if not existed[ref] and ref not in self.created:
                     self.created.append(ref)
-            refs.append(ref)
-        return refs
+            refs[index] = ref
+        return [ref for ref in refs if ref is not None]
 
     def _refuse_if_not_ours(self, obj: dict, origin: str) -> bool:
         """Whether ``obj`` exists already; an error when it does and this run did not create it.

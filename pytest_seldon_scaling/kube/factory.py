@@ -134,11 +134,15 @@ def open_kube_cluster(
             if settings.monitoring
             else None,
         )
-        cluster.remove_leftovers()  # a reused cluster may hold a killed run's objects
-        return cluster
     except BaseException:
         handle.release()
         raise
+    try:
+        cluster.remove_leftovers()  # a reused cluster may hold a killed run's objects
+    except BaseException:
+        cluster.close()  # releases the kind cluster too
+        raise
+    return cluster
 
 
 def _open_existing(

@@ -596,8 +596,8 @@ def test_an_existing_adapter_without_an_infer_rps_rule_is_refused(fake, make_clu
     live["data"]["config.yaml"] = live["data"]["config.yaml"].replace("as: infer_rps", "as: rps")
     with pytest.raises(ClusterError, match=r"seldon-monitoring/hpa-metrics-prometheus-adapter has"
                                            r" no rule serving infer_rps"):  # fmt: skip
-        make_cluster().apply(ADAPTER_CM)
-    assert fake.count("PATCH", ".") == 0
+        make_cluster().apply(MODEL_YAML, ADAPTER_CM)
+    assert fake.count("PATCH", ".") == 0  # the Model listed first was not applied either
 
 
 def test_other_adapter_rules_on_our_kind_install_replace_its_config_and_restart_it(
