@@ -358,9 +358,18 @@ class InstallPlan:
 
 
 def install_plan(
-    settings: HelmSettings, directory: Path, *, helm: str = "helm", kubectl: str = "kubectl"
+    settings: HelmSettings,
+    directory: Path,
+    *,
+    helm: str = "helm",
+    kubectl: str = "kubectl",
+    kube_context: str | None = None,
 ) -> InstallPlan:
-    """What installing ``settings`` runs, and the adapter values file it needs (not written)."""
+    """What installing ``settings`` runs, and the adapter values file it needs (not written).
+
+    ``kube_context`` names the kubeconfig context every cluster command uses (helm's
+    ``--kube-context``, kubectl's ``--context``); None: the kubeconfig's current one.
+    """
     files: dict[Path, str] = {}
     adapter_file = None
     if settings.monitoring:
@@ -370,7 +379,18 @@ def install_plan(
     commands = install_commands(
         settings, helm=helm, kubectl=kubectl, adapter_values_file=adapter_file
     )
+    if kube_context:
+        commands = [_in_context(c, kube_context, helm=helm, kubectl=kubectl) for c in commands]
     return InstallPlan(commands, files, directory)
+
+
+def _in_context(command: list[str], context: str, *, helm: str, kubectl: str) -> list[str]:
+    """``command`` against the kubeconfig context ``context`` (``helm repo`` touches no cluster)."""
+    if command[0] == kubectl:
+        return [kubectl, "--context", context, *command[1:]]
+    if command[0] == helm and command[1] != "repo":
+        return [*command, "--kube-context", context]
+    return command
 
 
 def run_install(

@@ -28,7 +28,8 @@ def _setting(text: str) -> tuple[str, object]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    """``seldon-scaling install [--dry-run] [--set KEY=VALUE]... [--kubeconfig FILE]``."""
+    """``seldon-scaling install [--dry-run] [--set KEY=VALUE]... [--kubeconfig FILE]
+    [--context NAME]``."""
     parser = subparsers.add_parser(
         "install",
         help="install Core 2 and its metrics stack the way kind mode does",
@@ -60,6 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="where the values files and install.log go (default ./seldon-install)",
     )
     parser.add_argument("--kubeconfig", default=None, help="default: $KUBECONFIG or ~/.kube/config")
+    parser.add_argument("--context", default=None, help="kubeconfig context (default: current)")
     parser.add_argument("--helm", default="helm", help="the helm binary")
     parser.add_argument("--kubectl", default="kubectl", help="the kubectl binary")
     parser.set_defaults(handler=run)
@@ -70,7 +72,13 @@ def run(args: argparse.Namespace) -> int:
         settings = HelmSettings.from_options(
             dict(args.settings), core_version=args.core_version, namespace=args.namespace
         )
-        plan = install_plan(settings, args.dir.resolve(), helm=args.helm, kubectl=args.kubectl)
+        plan = install_plan(
+            settings,
+            args.dir.resolve(),
+            helm=args.helm,
+            kubectl=args.kubectl,
+            kube_context=args.context,
+        )
     except ClusterError as error:
         print(f"seldon-scaling install: {error}", file=sys.stderr)
         return 2

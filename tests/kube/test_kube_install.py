@@ -69,3 +69,19 @@ def test_a_failing_command_stops_the_install_with_exit_1_and_its_output(tmp_path
     err = capsys.readouterr().err
     assert "seldon-core-v2-setup" in err and "Error: boom" in err
     assert "seldon-core-v2-runtime" not in record.read_text()
+
+
+def test_a_named_context_reaches_every_cluster_command_and_no_repo_command(tmp_path, capsys):
+    assert main(["install", "--dry-run", "--context", "team-a", "--dir", str(tmp_path)]) == 0
+    commands = [
+        line.split()
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith(("helm ", "kubectl "))
+    ]
+    for command in commands:
+        if command[:2] == ["helm", "repo"]:
+            assert "--kube-context" not in command
+        elif command[0] == "helm":
+            assert command[-2:] == ["--kube-context", "team-a"]
+        else:
+            assert command[:3] == ["kubectl", "--context", "team-a"]
