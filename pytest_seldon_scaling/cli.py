@@ -11,8 +11,9 @@ import argparse
 from collections.abc import Sequence
 
 from . import check, lint, plan, report
+from .kube import install
 
-COMMANDS = (check, lint, plan, report)
+COMMANDS = (check, lint, plan, report, install)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -345,9 +345,8 @@ class SeldonSession:
             cluster = self.shared()
         from .handle import SeldonHandle
 
-        handle = SeldonHandle(
-            cluster, name=name, keep=self.settings.keep_cluster, timeout=timeout or 600.0
-        )
+        # --seldon-keep-cluster keeps the cluster, never one test's objects for the next
+        handle = SeldonHandle(cluster, name=name, timeout=timeout or 600.0)
         try:
             yield handle
         finally:

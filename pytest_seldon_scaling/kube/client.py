@@ -243,6 +243,27 @@ class KubeApi:
             ).to_dict(),
         )
 
+    def can_i(
+        self, verb: str, group: str, resource: str, subresource: str = "", namespace: str = ""
+    ) -> bool:
+        """What ``kubectl auth can-i`` asks: a SelfSubjectAccessReview (``namespace=""`` for
+        all namespaces, or a cluster-scoped resource)."""
+        review = self.resource("authorization.k8s.io/v1", "SelfSubjectAccessReview")
+        attributes = {"verb": verb, "group": group, "resource": resource}
+        if subresource:
+            attributes["subresource"] = subresource
+        if namespace:
+            attributes["namespace"] = namespace
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attributes},
+        }
+        answer = self._call(
+            f"asking whether this user may {verb} {resource}", lambda: review.create(body=body)
+        ).to_dict()
+        return bool((answer.get("status") or {}).get("allowed"))
+
     # -- watches -------------------------------------------------------------------------------
 
     def open_watch(
@@ -287,8 +308,8 @@ class KubeApi:
 
         return self._call(what, fetch)
 
-    def get_json(self, path: str, what: str) -> dict:
-        text = self.get_text(path, what, accept="application/json")
+    def get_json(self, path: str, what: str, query: list[tuple[str, Any]] | None = None) -> dict:
+        text = self.get_text(path, what, query=query, accept="application/json")
         try:
             return json.loads(text)
         except ValueError:

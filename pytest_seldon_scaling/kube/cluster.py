@@ -5,8 +5,11 @@ from __future__ import annotations
 import atexit
 import builtins
 import copy
+import signal
 import threading
 import time
+import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from ..cluster import KINDS, ClusterError, LoadRun, Source, WaitTimeout, parse_r
 from ..load.profile import LoadProfile
 from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
+from ..twin.adapter import AdapterConfigError, parse_adapter_config
 from .client import KubeApi, ObjectNotFound
 from .mesh import (
     MESH_SERVICE,
@@ -27,13 +31,21 @@ from .mesh import (
 )
 from .objects import (
     DELETE_ORDER,
+    RUN_LABEL,
     adapter_config_rules,
+    allocatable_memory,
     conditions_of,
     deployment_rolled_out,
+    dropped_fields,
+    gib,
     is_terminating,
     ordinal_of,
+    owned,
+    pod_memory_request,
     pod_ready,
+    run_of,
     same_adapter_rules,
+    server_max_replicas,
 )
 from .preflight import CUSTOM_METRICS, PreflightReport
 from .promtext import merge_placements, parse_prometheus_text, placement_from_samples
@@ -41,11 +53,15 @@ from .watch import WATCHED, KindWatcher, Mirror
 
 AGENT_METRICS_PORT = 9006
 # Control-plane pods whose logs go into failure artifacts: label selector -> what it is.
+# The controller's Deployment is labelled ``control-plane: v2-controller-manager``
+# (SeldonIO/seldon-core v2.10.2 k8s/helm-charts/seldon-core-v2-setup/templates/
+# _components-statefulsets.tpl, operator/config/manager/manager.yaml).
 LOG_SOURCES = {
     "app.kubernetes.io/name=seldon-scheduler": "scheduler",
     "app.kubernetes.io/name=seldon-server": "agent",
-    "control-plane=seldon-controller-manager": "controller",
+    "control-plane=v2-controller-manager": "controller",
 }
+SELDON_INFER_SERIES = "seldon_model_infer_total"
 
 
 class KubeCluster:
@@ -57,7 +73,6 @@ class KubeCluster:
         *,
         backend: str,
         core_version: str,
-        keep: bool = False,
         report_dir: Path | None = None,
         kubectl_binary: str | None = None,
         kubeconfig: str | None = None,
@@ -68,12 +83,14 @@ class KubeCluster:
         on_close: Callable[[], None] | None = None,
         adapter: tuple[str, str] | None = None,
         adapter_timeout: float = 300.0,
+        run_id: str | None = None,
     ) -> None:
         self.api = api
         self.backend = backend
         self.core_version = core_version
         self.namespace = api.namespace
-        self.keep = keep
+        # labels every object this run creates (RUN_LABEL): what it may change and remove
+        self.run_id = run_id or uuid.uuid4().hex[:12]
         self.report_dir = report_dir
         self.preflight = preflight or PreflightReport([])
         self.timeline = Timeline()
@@ -91,12 +108,15 @@ class KubeCluster:
         # (namespace, deployment) of a prometheus-adapter this run installed and may reconfigure
         self.adapter = adapter
         self.adapter_timeout = adapter_timeout
+        # the rate window of the cluster's infer_rps rule, once an adapter rule was checked
+        self.adapter_window: float | None = None
         self._closed = False
         self.mirror = Mirror(self.timeline, self.now)
         self.watchers = [KindWatcher(api, self.mirror, kind) for kind in WATCHED] if watch else []
         for watcher in self.watchers:
             watcher.start()
         atexit.register(self.close)
+        self._previous_sigterm = _cleanup_on_sigterm()
 
     # -- time ----------------------------------------------------------------------------------
 
@@ -132,35 +152,144 @@ class KubeCluster:
                 f"{', '.join(helm_values)}: helm values cannot be applied to a cluster; "
                 "give them as helm settings of the kind install"
             )
-        refs = []
+        objects = []
         for manifest in manifests:
             obj, origin = copy.deepcopy(manifest.obj), manifest.where()
             rules = adapter_config_rules(obj)
+            if rules is None:
+                obj = self._namespaced(obj, origin)
+            objects.append((obj, origin, manifest.display, rules))
+        self._check_capacity([obj for obj, _o, _d, rules in objects if rules is None])
+        # every object checked before any is applied: a refusal changes nothing
+        existed = {}
+        for obj, origin, _display, rules in objects:
+            if rules is None:
+                existed[ref_of(obj)] = self._refuse_if_not_ours(obj, origin)
+        # the adapter's rules first: on an existing cluster they may stop the run
+        refs: builtins.list[str | None] = [
+            None if rules is None else self._use_adapter_rules(obj, rules, f"{origin}: {display}")
+            for obj, origin, display, rules in objects
+        ]
+        for index, (obj, origin, _display, rules) in enumerate(objects):
             if rules is not None:
-                refs.append(self._use_adapter_rules(obj, rules, f"{origin}: {manifest.display}"))
                 continue
-            metadata = obj.setdefault("metadata", {})
-            if metadata.get("namespace") not in (None, self.namespace):
-                raise ClusterError(
-                    f"{origin}: {ref_of(obj)} is for namespace {metadata['namespace']!r}, "
-                    f"but this run uses {self.namespace!r}"
-                )
-            metadata["namespace"] = self.namespace
-            for server_owned in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
-                metadata.pop(server_owned, None)
-            obj.pop("status", None)
             ref = ref_of(obj)
-            is_tracked_kind = ref.partition("/")[0] in KINDS
-            existed = is_tracked_kind and self._read(ref) is not None
             try:
-                self.api.apply(obj)
+                stored = self.api.apply(owned(obj, self.run_id))
             except ClusterError as error:
                 raise ClusterError(f"{origin}: {error}") from error
+            dropped = dropped_fields(obj.get("spec"), stored.get("spec"), "spec")
+            if dropped:
+                warnings.warn(
+                    f"{origin}: {ref}: the API server dropped {', '.join(dropped)} (not in the "
+                    "CRD's schema, so it has no effect: a typo?)",
+                    stacklevel=2,
+                )
             with self._lock:
-                if is_tracked_kind and not existed and ref not in self.created:
+                if not existed[ref] and ref not in self.created:
                     self.created.append(ref)
-            refs.append(ref)
-        return refs
+            refs[index] = ref
+        return [ref for ref in refs if ref is not None]
+
+    def _refuse_if_not_ours(self, obj: dict, origin: str) -> bool:
+        """Whether ``obj`` exists already; an error when it does and this run did not create it.
+
+        This run changes only objects it created: server-side apply with forced conflicts
+        would otherwise overwrite a user's object of the same name and leave it changed.
+        """
+        ref = ref_of(obj)
+        live = self._read(ref)
+        if live is not None and run_of(live) != self.run_id:
+            raise ClusterError(
+                f"{origin}: {ref} already exists in namespace {self.namespace} and this run "
+                f"did not create it (no label {RUN_LABEL}={self.run_id}); this run changes only "
+                "objects it created: rename it in the manifests, or delete it first"
+            )
+        return live is not None
+
+    def _namespaced(self, obj: dict, origin: str) -> dict:
+        """``obj`` ready to apply here: a supported kind, this namespace, no server fields."""
+        ref_kind = ref_of(obj).partition("/")[0]
+        expected = KINDS.get(ref_kind)
+        if expected is None or (obj.get("apiVersion"), obj.get("kind")) != expected:
+            supported = ", ".join(f"{kind} ({api})" for api, kind in KINDS.values())
+            raise ClusterError(
+                f"{origin}: {obj.get('kind')} ({obj.get('apiVersion')}) is not a kind this run "
+                f"applies; supported, all namespaced: {supported}"
+            )
+        metadata = obj.setdefault("metadata", {})
+        if metadata.get("namespace") not in (None, self.namespace):
+            raise ClusterError(
+                f"{origin}: {ref_of(obj)} is for namespace {metadata['namespace']!r}, "
+                f"but this run uses {self.namespace!r}"
+            )
+        metadata["namespace"] = self.namespace
+        for server_owned in ("resourceVersion", "uid", "creationTimestamp", "managedFields"):
+            metadata.pop(server_owned, None)
+        obj.pop("status", None)
+        return obj
+
+    def _check_capacity(self, objects: builtins.list[dict]) -> None:
+        """Refuse Servers whose pods, at their maximum, cannot fit on the nodes.
+
+        Counts the Servers this run already created and the new ones, each at its maximum
+        (:func:`server_max_replicas`) times the memory its ServerConfig's pod requests,
+        against the nodes' allocatable memory less what other pods request. Reading nodes
+        and pods cluster-wide needs a ClusterRole: without one the check is skipped, with a
+        warning saying so.
+        """
+        servers = [o for o in objects if o.get("kind") == "Server"]
+        if not servers:
+            return
+        hpas = [o for o in objects if o.get("kind") == "HorizontalPodAutoscaler"]
+        with self._lock:
+            mine = [r for r in self.created if r.startswith(("server/", "hpa/"))]
+        for ref in mine:
+            obj = self._read(ref)
+            if obj is not None:
+                (servers if ref.startswith("server/") else hpas).append(obj)
+        names = {s["metadata"]["name"] for s in servers}
+        demand, parts = 0, []
+        for server in {s["metadata"]["name"]: s for s in servers}.values():
+            config = (server.get("spec") or {}).get("serverConfig")
+            try:
+                template = self.api.get(KINDS["serverconfig"][0], "ServerConfig", str(config))
+            except ClusterError:
+                continue  # the apply itself names a missing ServerConfig
+            per_pod = pod_memory_request((template.get("spec") or {}).get("podSpec") or {})
+            most = server_max_replicas(server, hpas)
+            demand += most * per_pod
+            parts.append(f"server/{server['metadata']['name']} {most} x {gib(per_pod)}")
+        if not parts:
+            return
+        try:
+            nodes = self.api.get_json("/api/v1/nodes", "reading the nodes' allocatable memory")
+            pods = self.api.get_json(
+                "/api/v1/pods",
+                "reading the memory other pods request",
+                query=[("fieldSelector", "status.phase=Running")],
+            )
+        except ClusterError as error:
+            warnings.warn(
+                f"pytest-seldon-scaling: node capacity not checked ({error})", stacklevel=2
+            )
+            return
+        others = sum(
+            pod_memory_request(pod.get("spec") or {})
+            for pod in pods.get("items") or []
+            if not (
+                pod["metadata"].get("namespace") == self.namespace
+                and (pod["metadata"].get("labels") or {}).get("seldon-server-name") in names
+            )
+        )
+        free = allocatable_memory(nodes.get("items") or []) - others
+        if demand > free:
+            raise ClusterError(
+                f"the Servers at their maximum request {gib(demand)} of memory "
+                f"({', '.join(parts)}), but the nodes have {gib(free)} allocatable beyond what "
+                "other pods request: lower maxReplicas (or the HPAs' maxReplicas), or give the "
+                "cluster more memory"
+            )
 
     def _use_adapter_rules(self, obj: dict, rules: builtins.list[dict], origin: str) -> str:
         """Make the metrics adapter serve ``rules``: a no-op when it already does.
@@ -180,13 +309,22 @@ class KubeCluster:
         live_rules = adapter_config_rules(live) if live is not None else None
         ref = f"configmap/{name}"
         if live_rules is not None and same_adapter_rules(live_rules, rules):
+            self.adapter_window = infer_rps_window(live_rules)
             return ref
         if self.adapter is None:
-            state = "does not exist" if live is None else "holds other rules"
+            # A cluster set up from the docs ([2m]) or ansible ([5m]) serves the same metric
+            # with another rate window: use it, and let predictions use the cluster's window.
+            window = infer_rps_window(live_rules or [])
+            if window is not None:
+                self.adapter_window = window
+                return ref
+            state = "does not exist" if live is None else "has no rule serving infer_rps"
             raise ClusterError(
-                f"{origin}: the cluster's prometheus-adapter ConfigMap {namespace}/{name} {state}, "
-                "so infer_rps would not be what these manifests define. Install these rules in "
-                "the cluster's adapter (and restart it), or run with --seldon-cluster=kind"
+                f"{origin}: the cluster's prometheus-adapter ConfigMap {namespace}/{name} {state} "
+                f"(a rule on {SELDON_INFER_SERIES} named infer_rps, mapping labels to "
+                "mlops.seldon.io models and servers), so the HPAs would read no metric. Install "
+                "such a rule in the cluster's adapter (and restart it), or run with "
+                "--seldon-cluster=kind"
             )
         replacement = {
             "apiVersion": "v1",
@@ -207,6 +345,7 @@ class KubeCluster:
             what=f"prometheus-adapter {namespace}/{name} restarted with the rules of {origin}",
             poll=2.0,
         )
+        self.adapter_window = infer_rps_window(rules)
         return ref
 
     def get(self, ref: str) -> dict:
@@ -420,33 +559,74 @@ class KubeCluster:
         return "\n".join(out)
 
     def cleanup(self) -> builtins.list[str]:
-        """Delete what this handle created (HPAs first), waiting for finalizers; what is left."""
+        """Delete what this run created, one kind at a time in :data:`DELETE_ORDER` (HPAs stop
+        writing replicas, Models unload before their Servers go), each kind gone (finalizers
+        honoured) before the next is deleted. Goes on past failures; every object it could
+        not remove, with why."""
         with self._lock:
-            refs = sorted(
-                self.created,
-                key=lambda r: DELETE_ORDER.index(r.partition("/")[0]),
-            )
+            refs = builtins.list(self.created)
+        return self._delete_in_order(refs)
+
+    def _delete_in_order(self, refs: builtins.list[str]) -> builtins.list[str]:
         problems = []
-        for ref in refs:
-            try:
-                self.api.delete(*self._api_of(ref))
-            except ClusterError as error:
-                problems.append(f"{ref}: {error}")
-        for ref in refs:
-            try:
-                self.wait_for(
-                    ref, lambda obj: obj is None, self.delete_timeout, what=f"{ref} to be deleted"
-                )
-            except (WaitTimeout, ClusterError) as error:
-                problems.append(f"{ref}: {error}")
-            else:
-                with self._lock:
-                    if ref in self.created:
-                        self.created.remove(ref)
+        for ref_kind in DELETE_ORDER:
+            group = [r for r in refs if r.partition("/")[0] == ref_kind]
+            requested = []
+            for ref in group:
+                try:
+                    self.api.delete(*self._api_of(ref))
+                except ClusterError as error:
+                    problems.append(f"{ref}: {error}")
+                else:
+                    requested.append(ref)
+            for ref in requested:
+                try:
+                    self.wait_for(
+                        ref,
+                        lambda obj: obj is None,
+                        self.delete_timeout,
+                        what=f"{ref} to be deleted",
+                    )
+                except (WaitTimeout, ClusterError) as error:
+                    problems.append(f"{ref}: {error}")
+                else:
+                    with self._lock:
+                        if ref in self.created:
+                            self.created.remove(ref)
         return problems
 
+    def remove_leftovers(self) -> builtins.list[str]:
+        """Remove objects an earlier run created and never removed (it was killed); their refs.
+
+        Found by :data:`RUN_LABEL`. Call it only while holding the namespace (the session
+        lease, or a kind cluster this run owns): a live run's objects would look the same.
+        Objects that could not be removed raise, naming each.
+        """
+        found = []
+        for ref_kind in DELETE_ORDER:
+            api_version, kind = KINDS[ref_kind]
+            items, _ = self.api.list(api_version, kind, RUN_LABEL)
+            found += [
+                f"{ref_kind}/{item['metadata']['name']}"
+                for item in items
+                if run_of(item) not in (None, self.run_id)
+            ]
+        problems = self._delete_in_order(found)
+        if problems:
+            raise ClusterError(
+                "objects left by an earlier run could not be removed:\n  " + "\n  ".join(problems)
+            )
+        if found:
+            warnings.warn(
+                f"pytest-seldon-scaling: removed {len(found)} object(s) an earlier run left in "
+                f"namespace {self.namespace} (it was stopped before cleaning up): "
+                + ", ".join(found),
+                stacklevel=2,
+            )
+        return found
+
     def close(self) -> None:
-        """Stop load and port-forwards, clean up (unless keep), stop the watches."""
+        """Stop load and port-forwards, remove what this run created, stop the watches."""
         if self._closed:
             return
         self._closed = True
@@ -459,18 +639,65 @@ class KubeCluster:
                     stop()
             if self._mesh is not None:
                 self._mesh.close()
-            if not self.keep:
-                problems = self.cleanup()
+            problems = self.cleanup()
         finally:
             for watcher in self.watchers:
                 watcher.stop()
             for watcher in self.watchers:
                 watcher.join(timeout=5)
             self.api.close()
+            _restore_sigterm(self._previous_sigterm)
             if self._on_close is not None:
                 self._on_close()
         if problems:
             raise ClusterError("cleanup left objects behind:\n  " + "\n  ".join(problems))
+
+
+def infer_rps_window(rules: builtins.list[dict]) -> float | None:
+    """The rate window (seconds) of the first rule serving ``infer_rps`` on Models and Servers
+    from the agents' ``seldon_model_infer_total``; None when no rule does.
+
+    Rules the twin's parser cannot read (other metrics, other query shapes) are skipped: a
+    user's adapter holds more than the Seldon rule.
+    """
+    for rule in rules:
+        configmap = {"metadata": {"name": "adapter"}, "data": {"config.yaml": ""}}
+        configmap["data"]["config.yaml"] = yaml.safe_dump({"rules": [rule]})
+        try:
+            (parsed,) = parse_adapter_config(configmap)
+        except (AdapterConfigError, ValueError):
+            continue
+        if (
+            parsed.series == SELDON_INFER_SERIES
+            and parsed.metric_name() == "infer_rps"
+            and parsed.label_for("mlops.seldon.io", "model") is not None
+            and parsed.label_for("mlops.seldon.io", "server") is not None
+        ):
+            return parsed.window
+    return None
+
+
+def _cleanup_on_sigterm() -> Any:
+    """Make SIGTERM stop the run as Ctrl-C does (KeyboardInterrupt), so cleanup runs.
+
+    Only when nothing else handles SIGTERM and this is the main thread (signal handlers can
+    be set nowhere else); the previous handler, to restore at close, else None.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum} (SIGTERM)")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return signal.SIG_DFL
+
+
+def _restore_sigterm(previous: Any) -> None:
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _summary(obj: dict | None) -> str:

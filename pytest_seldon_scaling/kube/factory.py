@@ -16,9 +16,8 @@ from .cluster import KubeCluster
 from .helm import (
     ADAPTER_DEPLOYMENT,
     HelmSettings,
-    install_commands,
+    install_plan,
     run_install,
-    write_adapter_values,
 )
 from .kind import ensure_kind_cluster, kind_cluster_name, kind_context
 from .lease import SessionLease
@@ -26,10 +25,12 @@ from .objects import condition
 from .preflight import (
     CUSTOM_METRICS,
     INFER_RPS_CHECK,
+    RBAC_CHECK,
     Check,
     PreflightFailed,
     PreflightReport,
     cluster_checks,
+    permission_checks,
     resolve_binary,
     scheduler_check,
     tool_checks,
@@ -37,7 +38,7 @@ from .preflight import (
 
 DEFAULT_NAMESPACE = "seldon-mesh"
 # checks without which no suite can run on a cluster (the HPA one only skips HPA suites)
-ESSENTIAL = ("api-server", "namespace", "scheduler")
+ESSENTIAL = ("api-server", "namespace", "scheduler", RBAC_CHECK)
 
 
 def open_kube_cluster(
@@ -60,6 +61,9 @@ def open_kube_cluster(
 ) -> KubeCluster:
     """A :class:`KubeCluster` on a fresh/reused kind cluster or an existing cluster.
 
+    ``keep`` keeps a kind cluster this run created; the objects the run creates are removed
+    at close either way (keeping the cluster is not keeping one test's objects for the next).
+
     Raises :class:`PreflightFailed` (reasons, one per missing piece) when it cannot be used.
     """
     report = Path(report_dir) if report_dir else None
@@ -68,7 +72,6 @@ def open_kube_cluster(
             namespace=namespace or DEFAULT_NAMESPACE,
             kube_context=kube_context,
             kubeconfig=kubeconfig,
-            keep=keep,
             core_version=core_version,
             report_dir=report,
             seed=seed,
@@ -100,15 +103,14 @@ def open_kube_cluster(
     )
     try:
         if settings.install:
-            work = (report or Path(handle.cluster.path)) / "install"
-            adapter = write_adapter_values(settings, work) if settings.monitoring else None
-            commands = install_commands(
+            plan = install_plan(
                 settings,
+                (report or Path(handle.cluster.path)) / "install",
                 helm=found["helm"],
                 kubectl=found["kubectl"],
-                adapter_values_file=adapter,
             )
-            run_install(commands, kubeconfig=handle.kubeconfig, log=work / "install.log")
+            plan.write_files()
+            run_install(plan.commands, kubeconfig=handle.kubeconfig, log=plan.log)
         api = KubeApi(
             kube_config.new_client_from_config(
                 config_file=handle.kubeconfig, context=kind_context(name)
@@ -118,11 +120,10 @@ def open_kube_cluster(
         )
         wait_core2_ready(api, settings, ready_timeout)
         checks = cluster_checks(api, hpa=settings.monitoring, require_series=False)
-        return KubeCluster(
+        cluster = KubeCluster(
             api,
             backend="kind",
             core_version=core_version,
-            keep=keep,
             report_dir=report,
             kubectl_binary=found["kubectl"],
             kubeconfig=handle.kubeconfig,
@@ -136,6 +137,12 @@ def open_kube_cluster(
     except BaseException:
         handle.release()
         raise
+    try:
+        cluster.remove_leftovers()  # a reused cluster may hold a killed run's objects
+    except BaseException:
+        cluster.close()  # releases the kind cluster too
+        raise
+    return cluster
 
 
 def _open_existing(
@@ -143,7 +150,6 @@ def _open_existing(
     namespace: str,
     kube_context: str | None,
     kubeconfig: str | None,
-    keep: bool,
     core_version: str,
     report_dir: Path | None,
     seed: int | None,
@@ -157,7 +163,7 @@ def _open_existing(
         context = f" context {kube_context!r}" if kube_context else ""
         raise PreflightFailed([f"kubeconfig {where}{context}: {error}"]) from None
     api = KubeApi(client, namespace, RetryPolicy(seed=seed))
-    checks = cluster_checks(api, hpa=True, require_series=True)
+    checks = cluster_checks(api, hpa=True, require_series=True) + permission_checks(api)
     failed = [
         str(c) for c in checks if not c.ok and (c.name in ESSENTIAL or c.name.startswith("crd-"))
     ]
@@ -176,11 +182,10 @@ def _open_existing(
         if kubectl
         else Check("kubectl", False, "not on PATH: load() needs a LoadBalancer on seldon-mesh")
     )
-    return KubeCluster(
+    cluster = KubeCluster(
         api,
         backend="existing",
         core_version=core_version,
-        keep=keep,
         report_dir=report_dir,
         kubectl_binary=kubectl,
         kubeconfig=kubeconfig,
@@ -188,6 +193,12 @@ def _open_existing(
         preflight=PreflightReport([*checks, kubectl_check]),
         on_close=lease.release,
     )
+    try:
+        cluster.remove_leftovers()  # only now: the lease says no other run is using the namespace
+    except BaseException:
+        cluster.close()
+        raise
+    return cluster
 
 
 def wait_core2_ready(api: KubeApi, settings: HelmSettings, timeout: float) -> None:

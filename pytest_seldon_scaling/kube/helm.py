@@ -1,12 +1,15 @@
 """The helm (and kubectl) command lines that install Core 2 and its metrics stack, as data.
 
-:func:`install_commands` is pure: the tests check every ``--set`` key against the charts' real
-values files. :func:`run_install` is the shell that runs them.
+:func:`install_plan` is the one plan kind mode and ``seldon-scaling install`` run (the latter
+prints it with ``--dry-run``); :func:`install_commands` is pure: the tests check every ``--set``
+key against the charts' real values files and the order against what the components need at
+start-up. :func:`run_install` is the shell that runs them.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
@@ -77,8 +80,12 @@ class HelmSettings:
     # kind has no load balancer: LoadBalancer Services would never get an address
     service_type: str = "ClusterIP"
     disabled_components: tuple[str, ...] = DEFAULT_DISABLED
-    # Servers of the servers chart that run; the others get 0 replicas (triton's image is big)
-    servers: tuple[str, ...] = ("mlserver",)
+    # Servers of the servers chart that run; the others get 0 replicas. None by default: the
+    # suites bring their own Servers, and each Server pod of the chart's ServerConfig requests
+    # 2.125 GiB (rclone 128Mi + agent 1Gi + mlserver 1Gi, SeldonIO/seldon-core v2.10.2
+    # k8s/helm-charts/seldon-core-v2-setup/values.yaml serverConfig.*.resources) that a 16 GB
+    # GitHub runner cannot spare.
+    servers: tuple[str, ...] = ()
     server_replicas: dict[str, dict[str, int]] = field(default_factory=dict)
     monitoring: bool = True
     kube_prometheus_stack_version: str = "66.2.1"
@@ -102,6 +109,8 @@ class HelmSettings:
         options.setdefault("chart_version", chart_version(core_version))
         if namespace:
             options.setdefault("namespace", namespace)
+        if "packing_percentage" in options:
+            options["packing_percentage"] = packing_percentage_value(options["packing_percentage"])
         for name in ("disabled_components", "servers"):
             if isinstance(options.get(name), str):
                 options[name] = tuple(s for s in options[name].split(",") if s)
@@ -118,6 +127,29 @@ class HelmSettings:
         if bad:
             raise ClusterError(f"servers: {', '.join(sorted(bad))} not in {SERVERS}")
         return cls(**options)
+
+
+def packing_percentage_value(value: float) -> int:
+    """The packing percentage as the setup chart can carry it: an integer, else an error.
+
+    The chart renders ``autoscaling.serverPackingPercentage`` unquoted into the SeldonConfig's
+    ``spec.config.scalingConfig.servers.scaleDownPackingPercentage`` (SeldonIO/seldon-core
+    v2.10.2 k8s/helm-charts/seldon-core-v2-setup/templates/_components-statefulsets.tpl), which
+    the CRD types ``int32`` (operator/config/crd/bases/mlops.seldon.io_seldonconfigs.yaml): the
+    API server rejects 0.5 there, and ``helm --set`` keeps ``0.5`` a string anyway (it types
+    only booleans, null and integers: helm/helm pkg/strvals/parser.go ``typedVal``).
+    The scheduler reads the same value (``SERVER_PACKING_PERCENTAGE``) as a probability, so
+    through the chart only 0 (never pack) and whole numbers >= 1 (pack on every scale-down)
+    can be installed.
+    """
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ClusterError(
+            f"packing percentage {value!r}: the seldon-core-v2-setup chart renders it into "
+            "SeldonConfig spec.config.scalingConfig.servers.scaleDownPackingPercentage, an "
+            "int32 the API server rejects a fraction for; use 0 (never pack) or a whole "
+            "number >= 1 (Core 2 then packs on every scale-down)"
+        )
+    return int(value)
 
 
 def _flag(value: Any) -> str:
@@ -139,9 +171,12 @@ def setup_values(settings: HelmSettings) -> dict[str, Any]:
         "autoscaling.autoscalingModelEnabled": settings.model_autoscaling,
         "autoscaling.autoscalingServerEnabled": settings.server_autoscaling,
         "autoscaling.serverPackingEnabled": settings.packing_enabled,
-        "autoscaling.serverPackingPercentage": settings.packing_percentage,
-        "envoy.service.type": settings.service_type,
-        "scheduler.service.type": settings.service_type,
+        "autoscaling.serverPackingPercentage": packing_percentage_value(
+            settings.packing_percentage
+        ),
+        # The operator creates svc/seldon-mesh and svc/seldon-scheduler with this type
+        # (SeldonConfig serviceConfig.serviceType); the values envoy.service.type and
+        # scheduler.service.type are read by no v2.10.2 template of this chart.
         "services.defaultServiceType": settings.service_type,
     }
 
@@ -216,7 +251,19 @@ def install_commands(
     kubectl: str = "kubectl",
     adapter_values_file: Path | None = None,
 ) -> list[list[str]]:
-    """Every command, in order, that installs the metrics stack and Core 2 (idempotent)."""
+    """Every command, in order, that installs the metrics stack and Core 2 (idempotent).
+
+    Core 2's CRDs go first: prometheus-adapter v0.12.0 resolves every ``resources.overrides``
+    entry of its rules through the API server's RESTMapper at start-up and exits
+    ("unable to construct custom metrics provider") while ``mlops.seldon.io/model`` does not
+    resolve (kubernetes-sigs/prometheus-adapter v0.12.0 pkg/naming/resource_converter.go
+    NewResourceConverter, cmd/adapter/adapter.go), so ``helm --wait`` on it would time out.
+    Core 2's ansible (v2.10.2 ansible/roles/prometheus/tasks/main.yaml) installs the adapter
+    with default rules, adds the Seldon rule, then restarts it; here the adapter starts after
+    the CRDs with the Seldon rule in its values, and a later change of rules restarts it
+    through the chart's ``checksum/config`` pod annotation (prometheus-community/helm-charts
+    prometheus-adapter-4.11.0 charts/prometheus-adapter/templates/deployment.yaml).
+    """
     common = ["--wait", "--timeout", settings.timeout]
     seldon = SELDON_REPO[0]
     prom = PROMETHEUS_REPO[0]
@@ -224,6 +271,14 @@ def install_commands(
     if settings.monitoring:
         commands.append([helm, "repo", "add", prom, PROMETHEUS_REPO[1], "--force-update"])
     commands.append([helm, "repo", "update"])
+    version = ["--version", settings.chart_version]
+    mesh = ["--namespace", settings.namespace, "--create-namespace"]
+    commands.append(
+        [
+            helm, "upgrade", "--install", "seldon-core-v2-crds", f"{seldon}/seldon-core-v2-crds",
+            *version, "--namespace", "default", *common,
+        ]
+    )  # fmt: skip
     if settings.monitoring:
         if adapter_values_file is None:
             raise ClusterError("monitoring needs the prometheus-adapter values file")
@@ -243,13 +298,7 @@ def install_commands(
                 *monitoring, *common, "--values", str(adapter_values_file),
             ]
         )  # fmt: skip
-    version = ["--version", settings.chart_version]
-    mesh = ["--namespace", settings.namespace, "--create-namespace"]
     commands += [
-        [
-            helm, "upgrade", "--install", "seldon-core-v2-crds", f"{seldon}/seldon-core-v2-crds",
-            *version, "--namespace", "default", *common,
-        ],
         [
             helm, "upgrade", "--install", "seldon-core-v2-setup", f"{seldon}/seldon-core-v2-setup",
             *version, *mesh, *common, *_sets(setup_values(settings)),
@@ -273,24 +322,90 @@ def install_commands(
     return commands
 
 
-def write_adapter_values(settings: HelmSettings, directory: Path) -> Path:
-    """Write the adapter values (rules from the user's ConfigMap, else ours); the file."""
+def seldon_adapter_rules(settings: HelmSettings) -> list[dict]:
+    """The adapter rules to install: the user's ConfigMap's (``adapter_configmap``), else ours."""
     source = Path(settings.adapter_configmap) if settings.adapter_configmap else None
     source = source or DEFAULT_ADAPTER_RULES
     if not source.is_file():
         raise ClusterError(f"adapter_configmap {source}: no such file")
-    rules = adapter_rules(source.read_text(), str(source))
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "prometheus-adapter.values.yaml"
-    path.write_text(yaml.safe_dump(adapter_values(settings, rules), sort_keys=False))
-    return path
+    return adapter_rules(source.read_text(), str(source))
 
 
-def run_install(commands: Sequence[list[str]], *, kubeconfig: str, log: Path | None = None) -> None:
-    """Run the install commands against ``kubeconfig``; the first failure raises, with output."""
-    env = {**os.environ, "KUBECONFIG": kubeconfig}
+@dataclass(frozen=True)
+class InstallPlan:
+    """The ordered commands and the files they read, under ``directory``."""
+
+    commands: list[list[str]]
+    files: dict[Path, str]
+    directory: Path
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "install.log"
+
+    def write_files(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for path, text in self.files.items():
+            path.write_text(text)
+
+    def describe(self) -> str:
+        """The plan as ``--dry-run`` prints it: each command, then each file's content."""
+        lines = [f"# {len(self.commands)} commands, run in this order"]
+        lines += [shlex.join(command) for command in self.commands]
+        for path, text in self.files.items():
+            lines += ["", f"# {path}", text.rstrip("\n")]
+        return "\n".join(lines) + "\n"
+
+
+def install_plan(
+    settings: HelmSettings,
+    directory: Path,
+    *,
+    helm: str = "helm",
+    kubectl: str = "kubectl",
+    kube_context: str | None = None,
+) -> InstallPlan:
+    """What installing ``settings`` runs, and the adapter values file it needs (not written).
+
+    ``kube_context`` names the kubeconfig context every cluster command uses (helm's
+    ``--kube-context``, kubectl's ``--context``); None: the kubeconfig's current one.
+    """
+    files: dict[Path, str] = {}
+    adapter_file = None
+    if settings.monitoring:
+        adapter_file = directory / "prometheus-adapter.values.yaml"
+        values = adapter_values(settings, seldon_adapter_rules(settings))
+        files[adapter_file] = yaml.safe_dump(values, sort_keys=False)
+    commands = install_commands(
+        settings, helm=helm, kubectl=kubectl, adapter_values_file=adapter_file
+    )
+    if kube_context:
+        commands = [_in_context(c, kube_context, helm=helm, kubectl=kubectl) for c in commands]
+    return InstallPlan(commands, files, directory)
+
+
+def _in_context(command: list[str], context: str, *, helm: str, kubectl: str) -> list[str]:
+    """``command`` against the kubeconfig context ``context`` (``helm repo`` touches no cluster)."""
+    if command[0] == kubectl:
+        return [kubectl, "--context", context, *command[1:]]
+    if command[0] == helm and command[1] != "repo":
+        return [*command, "--kube-context", context]
+    return command
+
+
+def run_install(
+    commands: Sequence[list[str]], *, kubeconfig: str | None, log: Path | None = None
+) -> None:
+    """Run the install commands against ``kubeconfig`` (None: the environment's); the first
+    failure raises, with its output. A command that cannot start raises as a failure too."""
+    env = {**os.environ, **({"KUBECONFIG": kubeconfig} if kubeconfig else {})}
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
     for command in commands:
-        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        except OSError as error:
+            raise ClusterError(f"`{' '.join(command)}` could not start: {error}") from None
         if log is not None:
             with log.open("a") as out:
                 out.write(f"$ {' '.join(command)}\n{done.stdout}{done.stderr}\n")

@@ -59,6 +59,7 @@ class KindHandle:
     cluster: KindCluster
     created: bool
     keep: bool
+    released: bool = False
 
     @property
     def name(self) -> str:
@@ -69,8 +70,9 @@ class KindHandle:
         return str(self.cluster.kubeconfig_path)
 
     def release(self) -> None:
-        """Delete the cluster if this run created it and keep is off."""
-        if self.created and not self.keep:
+        """Delete the cluster if this run created it and keep is off (once)."""
+        if self.created and not self.keep and not self.released:
+            self.released = True
             self.cluster.delete()
 
 

@@ -30,14 +30,25 @@ def forwarded_port(line: str) -> int | None:
 
 
 def service_http_port(service: dict) -> int:
-    """The Service port serving plain HTTP (named ``http``, else the first)."""
+    """The Service port in front of Envoy's inference listener.
+
+    The operator names it ``<grpcServicePrefix>data`` (port 80, targetPort ``http``) next to
+    ``stats`` (9003) (SeldonIO/seldon-core v2.10.2
+    operator/controllers/reconcilers/seldon/service_reconciler.go): found by that targetPort,
+    else by the name, never by position.
+    """
     ports = (service.get("spec") or {}).get("ports") or []
-    if not ports:
-        raise ClusterError(f"service {MESH_SERVICE} has no ports")
     for port in ports:
-        if port.get("name") == "http":
+        if port.get("targetPort") == "http":
             return int(port["port"])
-    return int(ports[0]["port"])
+    for port in ports:
+        if str(port.get("name", "")).endswith("data"):
+            return int(port["port"])
+    names = ", ".join(f"{p.get('name')}:{p.get('port')}" for p in ports) or "none"
+    raise ClusterError(
+        f"service {MESH_SERVICE} has no inference port (targetPort http, named data); "
+        f"its ports: {names}"
+    )
 
 
 def load_balancer_url(service: dict) -> str | None:

@@ -7,6 +7,7 @@ an Event is about.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -194,3 +195,81 @@ def deployment_rolled_out(deployment: dict) -> bool:
         and status.get("availableReplicas", 0) == wanted
         and not status.get("unavailableReplicas")
     )
+
+
+# -- what a run owns ---------------------------------------------------------------------------
+
+# Every object a run creates carries this label with the run's id: a run touches only objects
+# labelled with its own id, and objects labelled with another id were left by a run that died.
+RUN_LABEL = "pytest-seldon-scaling/run"
+
+
+def run_of(obj: dict) -> str | None:
+    """The id of the run that created ``obj``; None for objects no run of ours created."""
+    return ((obj.get("metadata") or {}).get("labels") or {}).get(RUN_LABEL)
+
+
+def owned(obj: dict, run_id: str) -> dict:
+    """``obj`` labelled as created by ``run_id`` (a copy)."""
+    obj = copy.deepcopy(obj)
+    metadata = obj.setdefault("metadata", {})
+    metadata["labels"] = {**(metadata.get("labels") or {}), RUN_LABEL: run_id}
+    return obj
+
+
+# -- capacity ----------------------------------------------------------------------------------
+
+
+def pod_memory_request(pod_spec: dict) -> int:
+    """Bytes of memory a pod of ``pod_spec`` requests (the scheduler's fit), containers summed."""
+    total = 0
+    for container in pod_spec.get("containers") or []:
+        requests = (container.get("resources") or {}).get("requests") or {}
+        if requests.get("memory") is not None:
+            total += int(parse_quantity(requests["memory"]))
+    return total
+
+
+def server_max_replicas(server: dict, hpas: list[dict]) -> int:
+    """The most pods a Server can ask for: its ``maxReplicas``, else the maxReplicas of an HPA
+    scaling it, else its ``replicas`` (at least 1)."""
+    spec = server.get("spec") or {}
+    if _int_or_none(spec.get("maxReplicas")):
+        return int(spec["maxReplicas"])
+    name = name_of(server)
+    for hpa in hpas:
+        target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
+        if target.get("kind") == "Server" and target.get("name") == name:
+            return int((hpa.get("spec") or {}).get("maxReplicas") or 1)
+    return max(1, _int_or_none(spec.get("replicas")) or 1)
+
+
+def allocatable_memory(nodes: list[dict]) -> int:
+    """Bytes of memory the schedulable nodes can give to pods."""
+    total = 0
+    for node in nodes:
+        if (node.get("spec") or {}).get("unschedulable"):
+            continue
+        memory = ((node.get("status") or {}).get("allocatable") or {}).get("memory")
+        if memory is not None:
+            total += int(parse_quantity(memory))
+    return total
+
+
+def gib(size: int) -> str:
+    return f"{size / 2**30:.2f} GiB"
+
+
+def dropped_fields(sent: Any, stored: Any, path: str = "") -> list[str]:
+    """Paths of fields in ``sent`` that ``stored`` lacks: what the API server pruned because
+    the CRD's schema does not know them (a typo such as ``spec.minreplicas`` vanishes silently)."""
+    if not isinstance(sent, dict) or not isinstance(stored, dict):
+        return []
+    dropped = []
+    for key, value in sent.items():
+        where = f"{path}.{key}" if path else key
+        if key not in stored:
+            dropped.append(where)
+        else:
+            dropped += dropped_fields(value, stored[key], where)
+    return dropped

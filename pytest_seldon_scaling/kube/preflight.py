@@ -1,8 +1,10 @@
 """Preflight: can this machine / cluster run the suites? Named checks, each ok or missing with why.
 
 The plugin turns a failed check into a skip with its reason (never a crash): tools for kind
-mode (docker with a running engine, kind, kubectl, helm), and for a cluster the Core 2 CRDs,
-the scheduler, and (for HPA suites) the custom metrics API serving ``infer_rps``.
+mode (docker with a running engine, kind, kubectl, helm), and for a cluster the Core 2 kinds,
+the scheduler, (for HPA suites) the custom metrics API serving ``infer_rps`` and, on an
+existing cluster, every permission the run needs (SelfSubjectAccessReview, as
+``kubectl auth can-i``), all missing ones named in one message.
 """
 
 from __future__ import annotations
@@ -15,11 +17,9 @@ from dataclasses import dataclass
 from ..cluster import ClusterError
 from .client import KubeApi, ObjectNotFound
 
-CORE2_CRDS = (
-    "models.mlops.seldon.io",
-    "servers.mlops.seldon.io",
-    "serverconfigs.mlops.seldon.io",
-)
+SELDON_GROUP_VERSION = "mlops.seldon.io/v1alpha1"
+# resources of that group the suites use; their CRDs are installed by seldon-core-v2-crds
+CORE2_RESOURCES = ("models", "servers", "serverconfigs")
 SCHEDULER = "seldon-scheduler"
 CUSTOM_METRICS = "/apis/custom.metrics.k8s.io/v1beta1"
 INFER_RPS_CHECK = "custom-metrics-infer_rps"
@@ -64,6 +64,102 @@ class PreflightFailed(Exception):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = list(reasons)
         super().__init__("; ".join(self.reasons))
+
+
+RBAC_CHECK = "rbac"
+RBAC_CLUSTER_CHECK = "rbac-cluster-reads"
+RBAC_UNCHECKED = "rbac-not-checked"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Verbs on one resource (``group``, ``resource[/subresource]``) a run needs."""
+
+    group: str
+    resource: str
+    verbs: tuple[str, ...]
+    why: str
+
+    def split(self) -> tuple[str, str]:
+        resource, _, sub = self.resource.partition("/")
+        return resource, sub
+
+
+_OBJECT_VERBS = ("get", "list", "watch", "create", "patch", "delete")
+# What a run does in the Core 2 namespace; defaults/rbac/role.yaml grants exactly this.
+NAMESPACE_PERMISSIONS = (
+    Permission("mlops.seldon.io", "models", _OBJECT_VERBS, "apply, watch and remove Models"),
+    Permission("mlops.seldon.io", "servers", _OBJECT_VERBS, "apply, watch and remove Servers"),
+    Permission(
+        "mlops.seldon.io", "serverconfigs", ("get", "list", "create", "patch", "delete"), ""
+    ),
+    Permission("mlops.seldon.io", "models/scale", ("get", "patch"), "read and set Model replicas"),
+    Permission(
+        "mlops.seldon.io", "servers/scale", ("get", "patch"), "read and set Server replicas"
+    ),
+    Permission("autoscaling", "horizontalpodautoscalers", _OBJECT_VERBS, "apply and watch HPAs"),
+    Permission("", "configmaps", ("get", "list", "create", "patch", "delete"), "ConfigMaps"),
+    Permission("", "pods", ("get", "list"), "find Server pods"),
+    Permission("", "pods/proxy", ("get",), "read each agent's metrics (placement)"),
+    Permission("", "pods/log", ("get",), "log tails for failure artifacts"),
+    Permission("", "pods/portforward", ("create",), "kubectl port-forward to svc/seldon-mesh"),
+    Permission("", "services", ("get",), "find svc/seldon-mesh"),
+    Permission("", "events", ("get", "list", "watch"), "ScheduleFailed and HPA events"),
+    Permission("apps", "statefulsets", ("get",), "the scheduler's readiness"),
+    Permission(
+        "coordination.k8s.io", "leases", ("get", "create", "update", "delete"), "take turns"
+    ),
+    Permission("", "namespaces", ("get",), "the namespace exists"),
+)
+# Cluster-wide and optional: without them the node capacity check is skipped.
+CLUSTER_PERMISSIONS = (
+    Permission("", "nodes", ("list",), "nodes' allocatable memory"),
+    Permission("", "pods", ("list",), "memory other pods request"),
+)
+
+
+def missing_permissions(
+    can_i: Callable[[str, str, str, str, str], bool],
+    permissions: Sequence[Permission],
+    namespace: str,
+) -> list[str]:
+    """``"verb resource in namespace"`` for each verb ``can_i`` denies."""
+    missing = []
+    for permission in permissions:
+        resource, sub = permission.split()
+        for verb in permission.verbs:
+            if not can_i(verb, permission.group, resource, sub, namespace):
+                group = f".{permission.group}" if permission.group else ""
+                where = f" in {namespace}" if namespace else " cluster-wide"
+                missing.append(f"{verb} {resource}{group}{'/' + sub if sub else ''}{where}")
+    return missing
+
+
+def permission_checks(api: KubeApi) -> list[Check]:
+    """Each permission a run needs, asked with SelfSubjectAccessReviews: one check naming
+    every missing verb and resource (essential), one for the optional cluster-wide reads.
+
+    Reading the adapter's ConfigMap in its own namespace is checked when the manifests'
+    adapter ConfigMap is applied (its namespace is known only then).
+    """
+    try:
+        needed = missing_permissions(api.can_i, NAMESPACE_PERMISSIONS, api.namespace)
+        optional = missing_permissions(api.can_i, CLUSTER_PERMISSIONS, "")
+    except ObjectNotFound as error:
+        # an API server without authorization.k8s.io (a stand-in such as a served twin):
+        # nothing was learnt either way, and the run's own requests will say what fails
+        return [Check(RBAC_UNCHECKED, False, f"permissions not checked: {error}")]
+    except ClusterError as error:
+        return [Check(RBAC_CHECK, False, str(error))]
+    grant = "grant them with pytest_seldon_scaling/defaults/rbac/role.yaml (README: Real clusters)"
+    needed_reason = f"not allowed: {', '.join(needed)}; {grant}" if needed else ""
+    optional_reason = (
+        f"not allowed: {', '.join(optional)} (node capacity is not checked)" if optional else ""
+    )
+    return [
+        Check(RBAC_CHECK, not needed, needed_reason),
+        Check(RBAC_CLUSTER_CHECK, not optional, optional_reason),
+    ]
 
 
 Runner = Callable[[list[str]], subprocess.CompletedProcess]
@@ -137,17 +233,7 @@ def cluster_checks(api: KubeApi, *, hpa: bool = True, require_series: bool = Tru
     except ClusterError as error:
         return [Check("api-server", False, str(error))]
     checks.append(Check("api-server", True))
-    crd = "apiextensions.k8s.io/v1"
-    for name in CORE2_CRDS:
-        try:
-            api.get_json(f"/apis/{crd}/customresourcedefinitions/{name}", f"reading CRD {name}")
-            checks.append(Check(f"crd-{name}", True))
-        except ObjectNotFound:
-            checks.append(
-                Check(f"crd-{name}", False, "not installed (helm chart seldon-core-v2-crds)")
-            )
-        except ClusterError as error:
-            checks.append(Check(f"crd-{name}", False, str(error)))
+    checks += core2_resource_checks(api)
     ns = api.namespace
     try:
         api.get_json(f"/api/v1/namespaces/{ns}", f"reading namespace {ns}")
@@ -158,6 +244,35 @@ def cluster_checks(api: KubeApi, *, hpa: bool = True, require_series: bool = Tru
     if hpa:
         checks.append(_infer_rps_check(api, require_series))
     return checks
+
+
+def core2_resource_checks(api: KubeApi) -> list[Check]:
+    """Are Core 2's kinds served? Read from discovery, not the CRDs.
+
+    CRDs are cluster-scoped (a namespace Role cannot grant reading them); discovery
+    (``/apis/<group>/<version>``) is readable by every authenticated user through the
+    ``system:discovery`` ClusterRole (kubernetes/kubernetes
+    plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go).
+    """
+    path = f"/apis/{SELDON_GROUP_VERSION}"
+    try:
+        listing = api.get_json(path, f"discovering {SELDON_GROUP_VERSION}")
+    except ObjectNotFound:
+        listing = {}
+    except ClusterError as error:
+        return [Check(f"crd-{name}.mlops.seldon.io", False, str(error)) for name in CORE2_RESOURCES]
+    served = {r.get("name") for r in listing.get("resources") or []}
+    return [
+        Check(f"crd-{name}.mlops.seldon.io", True)
+        if name in served
+        else Check(
+            f"crd-{name}.mlops.seldon.io",
+            False,
+            f"{SELDON_GROUP_VERSION} does not serve {name}: install the helm chart "
+            "seldon-core-v2-crds",
+        )
+        for name in CORE2_RESOURCES
+    ]
 
 
 def scheduler_check(api: KubeApi) -> Check:

@@ -10,6 +10,23 @@ from pytest_seldon_scaling.kube.client import KubeApi, RetryPolicy
 from pytest_seldon_scaling.kube.cluster import KubeCluster
 
 from .fakeapi import FakeKube
+from .reference import REFERENCE
+
+
+def _crd_schemas() -> dict[str, dict]:
+    """plural -> openAPIV3Schema of the Core 2 CRDs (reference data: SeldonIO/seldon-core
+    v2.10.2 operator/config/crd/bases); empty when the reference data is absent."""
+    import yaml
+
+    schemas = {}
+    for path in sorted((REFERENCE / "crds").glob("*.yaml")) if REFERENCE.is_dir() else []:
+        crd = yaml.safe_load(path.read_text())
+        (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1alpha1"]
+        schemas[crd["spec"]["names"]["plural"]] = version["schema"]["openAPIV3Schema"]
+    return schemas
+
+
+CRD_SCHEMAS = _crd_schemas()
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +40,7 @@ def http_server() -> Iterator[HTTPServer]:
 @pytest.fixture
 def fake(http_server: HTTPServer) -> Iterator[FakeKube]:
     kube = FakeKube()
+    kube.schemas = CRD_SCHEMAS
     kube.serve_on(http_server)
     yield kube
     kube.close()
@@ -72,5 +90,5 @@ def make_cluster(fake: FakeKube, tmp_path):
 
     yield make
     for cluster in made:
-        cluster.keep = True  # tests that check cleanup close their handle themselves
+        cluster.created.clear()  # tests that check cleanup close their handle themselves
         cluster.close()

@@ -3,8 +3,16 @@
 It speaks enough of the API for the kubernetes client's dynamic client: discovery, get/list
 with resourceVersion, server-side apply, merge patches of ``/scale``, delete with finalizers
 (deletionTimestamp, then gone when the finalizers are removed), streaming watches that resume
-from a resourceVersion and answer 410 when it was compacted, the pod proxy and pod logs, and
-injected failures (status codes) to exercise retries.
+from a resourceVersion, send BOOKMARK events and answer a compacted version with a 410 (an
+ERROR event in the stream, or an HTTP 410, as API servers do both), the pod proxy and pod logs,
+and injected failures (status codes) to exercise retries.
+
+It rejects what a real API server rejects: objects of kinds with a schema (the Core 2 CRDs'
+``openAPIV3Schema``, loaded by the tests from the reference data) are validated as the API
+server's structural schema validation does (types, int32, required, enum, pattern, anyOf)
+and answered 422 naming the field; unknown fields are pruned, not stored; names must be
+DNS-1123 subdomains; verbs denied with :meth:`FakeKube.deny` are answered 403 as RBAC does,
+and SelfSubjectAccessReviews say so.
 """
 
 from __future__ import annotations
@@ -52,8 +60,16 @@ KINDS = [
     Kind("/api/v1", "services", "Service"),
     Kind("/api/v1", "configmaps", "ConfigMap"),
     Kind("/api/v1", "namespaces", "Namespace", namespaced=False),
+    Kind("/api/v1", "nodes", "Node", namespaced=False),
+    Kind(
+        "/apis/authorization.k8s.io/v1",
+        "selfsubjectaccessreviews",
+        "SelfSubjectAccessReview",
+        namespaced=False,
+    ),
 ]
 BY_PLURAL = {k.plural: k for k in KINDS}
+SELDON_PREFIX = "/apis/mlops.seldon.io/v1alpha1"
 GROUPS = sorted({k.prefix for k in KINDS if k.prefix.startswith("/apis/")})
 
 
@@ -97,6 +113,15 @@ class FakeKube:
         self.proxy: dict[str, str] = {}
         self.logs: dict[tuple[str, str], str] = {}
         self.custom_metrics: list[str] | None = None
+        # whether mlops.seldon.io is served (its CRDs installed), as discovery tells
+        self.seldon_served = True
+        # (verb, "resource[/subresource]", namespace or "*") this user may not do: answered
+        # 403 as RBAC answers, and denied in SelfSubjectAccessReviews
+        self.denied: set[tuple[str, str, str]] = set()
+        # plural -> openAPIV3Schema of its CRD; objects of these kinds are validated and pruned
+        self.schemas: dict[str, dict] = {}
+        # answer a watch from a compacted version with HTTP 410 instead of an ERROR event
+        self.expire_with_http_410 = False
         self.finalizers_on_create: dict[str, list[str]] = {}
         self.watch_generation = 0
         self.cond = threading.Condition()
@@ -123,6 +148,12 @@ class FakeKube:
     def fail(self, method: str, path_regex: str, *statuses: int) -> None:
         """The next requests matching answer these statuses, in order."""
         self.failures.append((method.upper(), re.compile(path_regex), list(statuses)))
+
+    def deny(self, verb: str, resource: str, namespace: str = "*") -> None:
+        self.denied.add((verb, resource, namespace))
+
+    def _is_denied(self, verb: str, resource: str, namespace: str) -> bool:
+        return bool({(verb, resource, namespace), (verb, resource, "*")} & self.denied)
 
     def count(self, method: str, path_regex: str, **query: str) -> int:
         pattern = re.compile(path_regex)
@@ -174,6 +205,20 @@ class FakeKube:
             self.watch_generation += 1
             self.cond.notify_all()
 
+    def bookmark(self, plural: str) -> int:
+        """Send watches of ``plural`` that allow bookmarks a BOOKMARK at a new version."""
+        kind = BY_PLURAL[plural]
+        with self.cond:
+            self.rv += 1
+            marker = {
+                "kind": kind.kind,
+                "apiVersion": kind.api_version,
+                "metadata": {"resourceVersion": str(self.rv), "namespace": self.namespace},
+            }
+            self.log.append((self.rv, plural, "BOOKMARK", marker))
+            self.cond.notify_all()
+            return self.rv
+
     def end_watches(self) -> None:
         with self.cond:
             self.watch_generation += 1
@@ -214,6 +259,18 @@ class FakeKube:
                     del self.failures[index]
                 return _status(code, f"injected {code}")
         path = request.path
+        attributes = _attributes(request.method, path, query)
+        if attributes is not None and self._is_denied(*attributes):
+            verb, resource, namespace = attributes
+            kind, _, sub = resource.partition("/")
+            where = f' in the namespace "{namespace}"' if namespace else ""
+            return _status(
+                403,
+                f'{kind} is forbidden: User "fake" cannot {verb} resource "{kind}"'
+                + (f' subresource "{sub}"' if sub else "")
+                + where,
+                "Forbidden",
+            )
         if path == "/version":
             return _json({"major": "1", "minor": "31", "gitVersion": "v1.31.0"})
         if path == "/api":
@@ -230,6 +287,8 @@ class FakeKube:
                     "resources": [{"name": n, "namespaced": True} for n in self.custom_metrics],
                 }
             )
+        if path == SELDON_PREFIX and not self.seldon_served:
+            return _status(404, "the server could not find the requested resource", "NotFound")
         if path == "/api/v1" or path in GROUPS:
             return _json(self._resource_list(path))
         match = re.match(r"^/api/v1/namespaces/([^/]+)/pods/([^/]+):(\d+)/proxy(/.*)$", path)
@@ -249,6 +308,8 @@ class FakeKube:
     def _group_list(self) -> dict:
         groups = []
         for prefix in GROUPS:
+            if prefix == SELDON_PREFIX and not self.seldon_served:
+                continue
             group, version = prefix.removeprefix("/apis/").split("/")
             gv = {"groupVersion": f"{group}/{version}", "version": version}
             groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
@@ -319,6 +380,8 @@ class FakeKube:
                     return self._watch(kind, ns, query)
                 return _json(self._list(kind, ns, query.get("labelSelector")))
             if name is None and method == "POST":
+                if kind.plural == "selfsubjectaccessreviews":
+                    return self._review(json.loads(request.get_data()))
                 return self._create(kind, ns, json.loads(request.get_data()))
             key = (kind.plural, ns, name)
             obj = self.objects.get(key)
@@ -341,6 +404,9 @@ class FakeKube:
                 body = json.loads(request.get_data())
                 if body["metadata"].get("resourceVersion") != obj["metadata"]["resourceVersion"]:
                     return _status(409, "the object has been modified", "Conflict")
+                invalid = self._invalid(kind, body)
+                if invalid is not None:
+                    return invalid
                 self._store(key, body, "MODIFIED")
                 return _json(body)
             if method == "DELETE":
@@ -355,7 +421,52 @@ class FakeKube:
                 return _json({"kind": "Status", "status": "Success"})
         return _status(405, f"{method} not supported here")
 
+    def _review(self, body: dict) -> Response:
+        asked = (body.get("spec") or {}).get("resourceAttributes") or {}
+        resource = asked.get("resource", "")
+        if asked.get("subresource"):
+            resource += "/" + asked["subresource"]
+        allowed = not self._is_denied(asked.get("verb", ""), resource, asked.get("namespace", ""))
+        return _json({**body, "status": {"allowed": allowed}}, 201)
+
+    def _invalid(self, kind: Kind, obj: dict) -> Response | None:
+        """422 as the API server answers an object its schema rejects; prunes unknown fields."""
+        name = (obj.get("metadata") or {}).get("name", "")
+        group = kind.api_version.split("/")[0] if "/" in kind.api_version else ""
+        what = f'{kind.kind}{"." + group if group else ""} "{name}"'
+        problems = []
+        if not _SUBDOMAIN.fullmatch(str(name)) or len(str(name)) > 253:
+            problems.append(
+                f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 subdomain must '
+                "consist of lower case alphanumeric characters, '-' or '.'"
+            )
+        schema = self.schemas.get(kind.plural)
+        if schema is not None:
+            for field in ("spec", "status"):
+                if field in obj and field in schema.get("properties", {}):
+                    obj[field] = _validate(obj[field], schema["properties"][field], field, problems)
+            for field in [k for k in obj if k not in ("apiVersion", "kind", "metadata")]:
+                if field not in schema.get("properties", {}):
+                    del obj[field]  # pruned, as unknown fields of a CRD are
+            for field in schema.get("required") or []:
+                if field not in obj:
+                    problems.append(f"{field}: Required value")
+        if not problems:
+            return None
+        body = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": f"{what} is invalid: {', '.join(problems)}",
+            "reason": "Invalid",
+            "code": 422,
+        }
+        return Response(json.dumps(body), status=422, content_type="application/json")
+
     def _create(self, kind: Kind, ns: str, body: dict) -> Response:
+        invalid = self._invalid(kind, body)
+        if invalid is not None:
+            return invalid
         key = (kind.plural, ns, body["metadata"]["name"])
         if key in self.objects:
             return _status(409, f'{kind.plural} "{key[2]}" already exists', "AlreadyExists")
@@ -364,13 +475,18 @@ class FakeKube:
         return _json(body, 201)
 
     def _list(self, kind: Kind, ns: str, selector: str | None) -> dict:
-        wanted = dict(part.split("=", 1) for part in selector.split(",")) if selector else {}
+        # "key=value" and "key" (the label exists), as label selectors say
+        wanted = [part.partition("=")[::2] for part in selector.split(",")] if selector else []
+
+        def selected(labels: dict) -> bool:
+            return all(k in labels and (not v or labels[k] == v) for k, v in wanted)
+
         items = [
             copy.deepcopy(obj)
             for (plural, obj_ns, _), obj in sorted(self.objects.items())
             if plural == kind.plural
-            and (not kind.namespaced or obj_ns == ns)
-            and all(obj["metadata"].get("labels", {}).get(k) == v for k, v in wanted.items())
+            and (not kind.namespaced or not ns or obj_ns == ns)
+            and selected(obj["metadata"].get("labels") or {})
         ]
         return {
             "kind": f"{kind.kind}List",
@@ -407,6 +523,9 @@ class FakeKube:
         body = json.loads(request.get_data())
         if obj is None:
             created = copy.deepcopy(body)
+            invalid = self._invalid(kind, created)
+            if invalid is not None:
+                return invalid
             meta = created["metadata"]
             meta.update(uid=f"uid-{key[0]}-{key[2]}", generation=1)
             meta["creationTimestamp"] = "2026-01-01T00:00:00Z"
@@ -416,6 +535,9 @@ class FakeKube:
             self._store(key, created, "ADDED")
             return _json(created, 201)
         merged = _merge(obj, {k: v for k, v in body.items() if k != "status"})
+        invalid = self._invalid(kind, merged)
+        if invalid is not None:
+            return invalid
         if merged.get("spec") != obj.get("spec"):
             merged["metadata"]["generation"] = obj["metadata"].get("generation", 1) + 1
         self._store(key, merged, "MODIFIED")
@@ -424,6 +546,10 @@ class FakeKube:
     def _watch(self, kind: Kind, ns: str, query: dict) -> Response:
         since = int(query.get("resourceVersion") or self.rv)
         timeout = float(query.get("timeoutSeconds") or 60)
+        if since < self.compacted_through and self.expire_with_http_410:
+            return _status(
+                410, f"too old resource version: {since} ({self.compacted_through})", "Expired"
+            )
         if since < self.compacted_through:
             gone = {
                 "type": "ERROR",
@@ -437,6 +563,7 @@ class FakeKube:
             }
             return Response(json.dumps(gone) + "\n", content_type="application/json")
         generation = self.watch_generation
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "True", "1")
 
         def stream():
             yield b""  # sends the headers now, as an API server does when a watch opens
@@ -450,6 +577,7 @@ class FakeKube:
                         if rv > position
                         and plural == kind.plural
                         and (not kind.namespaced or obj["metadata"].get("namespace") == ns)
+                        and (bookmarks or event != "BOOKMARK")
                     ]
                     if not pending:
                         if (
@@ -465,6 +593,116 @@ class FakeKube:
                     yield (json.dumps({"type": event, "object": obj}) + "\n").encode()
 
         return Response(stream(), content_type="application/json", direct_passthrough=True)
+
+
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_INT32 = (-(2**31), 2**31 - 1)
+_JSON_TYPES = {
+    "object": dict,
+    "array": list,
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": (int, float),
+}
+
+
+def _type_name(value) -> str:
+    for name, types in (("boolean", bool), ("integer", int), ("number", float), ("string", str)):
+        if isinstance(value, types):
+            return name
+    return "object" if isinstance(value, dict) else "array" if isinstance(value, list) else "null"
+
+
+def _validate(value, schema: dict, path: str, problems: list[str]):
+    """``value`` checked against one openAPIV3Schema node (problems appended, the API
+    server's wording); unknown object fields pruned. The value as the server would store it."""
+    if schema.get("x-kubernetes-int-or-string"):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            problems.append(f"{path}: Invalid value: must be an integer or a string")
+        elif isinstance(value, str) and not re.search(schema.get("pattern", ""), value):
+            problems.append(f'{path}: Invalid value: "{value}": {path} in body should match')
+        return value
+    if schema.get("anyOf"):
+        return value  # only int-or-string unions occur in the Core 2 CRDs
+    expected = schema.get("type")
+    if expected:
+        ok = isinstance(value, _JSON_TYPES[expected]) and not (
+            isinstance(value, bool) and expected in ("integer", "number")
+        )
+        if expected == "integer" and isinstance(value, float) and value.is_integer():
+            ok = True  # JSON has one number type: 1.0 is the integer 1
+        if not ok:
+            actual = _type_name(value)
+            problems.append(
+                f'{path}: Invalid value: "{actual}": {path} in body must be of type '
+                f'{expected}: "{actual}"'
+            )
+            return value
+    if (
+        expected == "integer"
+        and schema.get("format") == "int32"
+        and not (_INT32[0] <= value <= _INT32[1])
+    ):
+        problems.append(f"{path}: Invalid value: {value}: must fit in int32")
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(f'"{v}"' for v in schema["enum"])
+        problems.append(f'{path}: Unsupported value: "{value}": supported values: {allowed}')
+    if expected == "string" and schema.get("pattern") and not re.search(schema["pattern"], value):
+        problems.append(f'{path}: Invalid value: "{value}": {path} in body should match')
+    if isinstance(value, dict):
+        properties = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        kept = {}
+        for key, item in value.items():
+            if properties is not None and key in properties:
+                kept[key] = _validate(item, properties[key], f"{path}.{key}", problems)
+            elif isinstance(extra, dict):
+                kept[key] = _validate(item, extra, f"{path}.{key}", problems)
+            elif schema.get("x-kubernetes-preserve-unknown-fields") or (
+                properties is None and extra is None
+            ):
+                kept[key] = item
+        for key in schema.get("required") or []:
+            if key not in value:
+                problems.append(f"{path}.{key}: Required value")
+        return kept
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [
+            _validate(item, schema["items"], f"{path}[{i}]", problems)
+            for i, item in enumerate(value)
+        ]
+    return value
+
+
+_VERBS = {"POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
+
+
+def _attributes(method: str, path: str, query: dict) -> tuple[str, str, str] | None:
+    """(verb, "resource[/subresource]", namespace) of a resource request, as RBAC sees it."""
+    match = re.match(
+        r"^/api/v1/namespaces/([^/]+)/pods/[^/]+?(?::\d+)?/(proxy|log|portforward)", path
+    )
+    if match:
+        return (_VERBS.get(method, "get"), f"pods/{match.group(2)}", match.group(1))
+    for kind in KINDS:
+        if not path.startswith(kind.prefix + "/"):
+            continue
+        rest = path[len(kind.prefix) + 1 :].split("/")
+        ns = ""
+        if kind.namespaced and rest[0] == "namespaces" and len(rest) >= 3:
+            ns, rest = rest[1], rest[2:]
+        if rest[0] != kind.plural:
+            continue
+        if kind.plural == "namespaces" and len(rest) > 1:
+            ns = rest[1]  # a namespace is authorized within itself
+        resource = kind.plural + (f"/{rest[2]}" if len(rest) > 2 else "")
+        if method == "GET":
+            verb = "get" if len(rest) > 1 else ("watch" if query.get("watch") else "list")
+        else:
+            verb = _VERBS.get(method, method.lower())
+        return verb, resource, ns
+    return None
 
 
 def kubeconfig_for(url: str, path, context: str = "fake") -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from pytest_seldon_scaling.cluster import ClusterError, SeldonCluster, WaitTimeout
-from pytest_seldon_scaling.kube.objects import condition
+from pytest_seldon_scaling.kube.objects import RUN_LABEL, condition
 
 MODEL_YAML = """
 apiVersion: mlops.seldon.io/v1alpha1
@@ -63,14 +66,46 @@ def test_kube_cluster_satisfies_the_protocol(make_cluster):
 
 
 def test_apply_yaml_puts_objects_in_the_namespace_and_tracks_what_it_created(fake, make_cluster):
-    fake.put("servers", SERVER)  # installed by helm: not ours to delete
     cluster = make_cluster()
 
     refs = cluster.apply(MODEL_YAML, SERVER)
 
     assert refs == ["model/irisa0", "hpa/irisa0-model-hpa", "server/mlserver"]
-    assert fake.get("models", "irisa0")["metadata"]["namespace"] == "seldon-mesh"
-    assert cluster.created == ["model/irisa0", "hpa/irisa0-model-hpa"]
+    model = fake.get("models", "irisa0")
+    assert model["metadata"]["namespace"] == "seldon-mesh"
+    assert model["metadata"]["labels"] == {RUN_LABEL: cluster.run_id}
+    assert cluster.created == refs
+    cluster.apply(MODEL_YAML)  # its own objects it may apply again
+    assert cluster.created == refs
+
+
+def test_apply_onto_an_object_the_run_did_not_create_stops_naming_it(fake, make_cluster):
+    fake.put("servers", SERVER)  # e.g. installed by helm, or the user's own
+    cluster = make_cluster()
+
+    already = r"server/mlserver already exists in namespace seldon-mesh and this run did not"
+    with pytest.raises(ClusterError, match=already):
+        cluster.apply(MODEL_YAML, SERVER)
+
+    assert fake.get("models", "irisa0") is None  # checked before anything was applied
+    assert fake.get("servers", "mlserver")["spec"] == SERVER["spec"]
+    assert cluster.created == []
+
+
+@pytest.mark.parametrize(
+    "manifest, named",
+    [
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n",
+            r"Deployment \(apps/v1\)",
+        ),
+        ("apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n", r"Namespace \(v1\)"),
+    ],
+)
+def test_apply_accepts_only_the_supported_namespaced_kinds(fake, make_cluster, manifest, named):
+    with pytest.raises(ClusterError, match=named + " is not a kind this run applies; supported"):
+        make_cluster().apply(manifest)
+    assert fake.count("PATCH", ".") == 0
 
 
 def test_apply_refuses_an_object_for_another_namespace_naming_where_it_came_from(
@@ -206,7 +241,11 @@ def test_wait_until_keeps_waiting_through_read_errors(fake, make_cluster):
         cluster.wait_until(three_replicas, 0.5, what="3 replicas", poll=0.1)
 
 
-def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster):
+@pytest.mark.parametrize("as_http_status", [False, True], ids=["error-event", "http-410"])
+def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster, as_http_status):
+    """API servers answer a watch from a compacted version with an ERROR event carrying 410,
+    or (before the watch starts) an HTTP 410: both mean list again."""
+    fake.expire_with_http_410 = as_http_status
     cluster = make_cluster()
     cluster.apply(MODEL_YAML)
     synced(cluster, "model")
@@ -228,9 +267,52 @@ def test_a_compacted_watch_re_lists_and_keeps_observing(fake, make_cluster):
     assert statuses[-2:] == [1, 2]
 
 
+def test_a_watch_resumes_from_its_last_bookmark_without_listing_again(fake, make_cluster):
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML)
+    synced(cluster, "model")
+    watcher = next(w for w in cluster.watchers if w.ref_kind == "model")
+    marked = fake.bookmark("models")
+    deadline = time.monotonic() + 5
+    while not any(
+        r[2].get("resourceVersion") == str(marked) for r in fake.requests if r[2].get("watch")
+    ):
+        # the watch must come back from the bookmark's version: end it until it does
+        assert time.monotonic() < deadline, "never resumed from the bookmark"
+        fake.end_watches()
+        time.sleep(0.05)
+
+    fake.compacted_through = marked  # older versions are gone; the bookmark's is not
+    fake.set_status("models", "irisa0", {"replicas": 1})
+    cluster.wait_for(
+        "model/irisa0", lambda m: (m.get("status") or {}).get("replicas") == 1, 5, what="status"
+    )
+    assert watcher.relists == 1
+
+
+def test_the_api_server_rejects_what_the_crd_schema_rejects_naming_the_field(fake, make_cluster):
+    if not fake.schemas:
+        pytest.skip("the Core 2 CRDs (reference data) are not available")
+    cluster = make_cluster(watch=False)
+    # fields the manifest loader does not check: the API server is the judge of these
+    invalid = r'HTTP 422 .*Model.mlops.seldon.io "irisa0" is invalid: spec.dedicated: '
+    with pytest.raises(ClusterError, match=invalid + r'Invalid value: "string": .* type boolean'):
+        cluster.apply(MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  dedicated: 'yes'\n", 1))
+    with pytest.raises(ClusterError, match=r"spec.logger.percent: Invalid value: \"string\""):
+        cluster.apply(
+            MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  logger: {percent: x}\n", 1)
+        )
+    assert fake.get("models", "irisa0") is None
+
+    typo = MODEL_YAML.replace("replicas: 1\n", "replicas: 1\n  minreplicas: 1\n", 1)
+    with pytest.warns(UserWarning, match=r"model/irisa0: the API server dropped spec.minreplicas"):
+        cluster.apply(typo)
+    assert "minreplicas" not in fake.get("models", "irisa0")["spec"]  # pruned, as a CRD does
+
+
 def test_close_deletes_what_the_test_created_waiting_for_finalizers(fake, make_cluster):
     fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
-    fake.put("servers", SERVER)
+    fake.put("servers", {**SERVER, "metadata": {"name": "helm-installed"}})
     cluster = make_cluster()
     cluster.apply(MODEL_YAML, SERVER)
     synced(cluster, "model", "hpa")
@@ -242,9 +324,37 @@ def test_close_deletes_what_the_test_created_waiting_for_finalizers(fake, make_c
     assert time.monotonic() - started >= 0.4  # waited for the finalizer
     assert fake.get("models", "irisa0") is None
     assert fake.get("horizontalpodautoscalers", "irisa0-model-hpa") is None
-    assert fake.get("servers", "mlserver") is not None  # not created by the test
+    assert fake.get("servers", "mlserver") is None
+    assert fake.get("servers", "helm-installed") is not None  # not created by the run
     deletes = [p.rsplit("/", 2)[-2] for m, p, _q, _h in fake.requests if m == "DELETE"]
-    assert deletes == ["horizontalpodautoscalers", "models"]  # HPAs first
+    assert deletes == ["horizontalpodautoscalers", "models", "servers"]
+
+
+def test_servers_are_deleted_only_once_their_models_are_gone(fake, make_cluster):
+    """The Model's finalizer unloads it from its Server's replicas: deleting the Server at
+    the same time would leave the unload with no agent to run it."""
+    fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
+    cluster = make_cluster()
+    cluster.apply(MODEL_YAML, SERVER)
+    later(0.5, lambda: fake.remove_finalizers("models", "irisa0"))
+
+    cluster.close()
+
+    gone = {plural: rv for rv, plural, event, _obj in fake.log if event == "DELETED"}
+    assert gone["models"] < gone["servers"]
+
+
+def test_cleanup_goes_on_past_a_failure_and_names_every_object_left(fake, make_cluster):
+    fake.finalizers_on_create["models"] = ["seldon.model.finalizer"]
+    cluster = make_cluster(delete_timeout=0.5)
+    cluster.apply(MODEL_YAML, SERVER)
+    fake.fail("DELETE", "/horizontalpodautoscalers/", 403)
+
+    problems = cluster.cleanup()
+
+    assert [p.split(":")[0] for p in problems] == ["hpa/irisa0-model-hpa", "model/irisa0"]
+    assert "HTTP 403" in problems[0]
+    assert fake.get("servers", "mlserver") is None  # went on to the Servers
 
 
 def test_close_reports_an_object_whose_finalizer_never_goes(fake, make_cluster):
@@ -260,14 +370,21 @@ def test_close_reports_an_object_whose_finalizer_never_goes(fake, make_cluster):
         cluster.close()
 
 
-def test_with_keep_nothing_is_deleted(fake, make_cluster):
-    cluster = make_cluster(keep=True)
-    cluster.apply(MODEL_YAML)
+def test_objects_a_killed_run_left_are_found_by_label_removed_and_reported(fake, make_cluster):
+    earlier = make_cluster(watch=False)
+    earlier.apply(MODEL_YAML)
+    earlier.created.clear()  # killed: it never cleaned up
+    fake.put("servers", SERVER)  # nobody's run: never touched
 
-    cluster.close()
+    later_run = make_cluster(watch=False)
+    with pytest.warns(UserWarning, match=r"removed 2 object\(s\) an earlier run left .*"
+                                         r"hpa/irisa0-model-hpa, model/irisa0"):  # fmt: skip
+        removed = later_run.remove_leftovers()
 
-    assert fake.get("models", "irisa0") is not None
-    assert fake.count("DELETE", ".") == 0
+    assert removed == ["hpa/irisa0-model-hpa", "model/irisa0"]
+    assert fake.get("models", "irisa0") is None
+    assert fake.get("servers", "mlserver") is not None
+    assert later_run.remove_leftovers() == []
 
 
 def test_delete_waits_until_the_object_is_gone(fake, make_cluster):
@@ -346,6 +463,13 @@ def test_collect_artifacts_writes_objects_conditions_events_and_log_tails(
     scheduler["spec"]["containers"] = [{"name": "scheduler"}]
     fake.put("pods", scheduler)
     fake.logs[("seldon-scheduler-0", "scheduler")] = "level=info msg=scheduled\n"
+    # labelled as the setup chart labels it (SeldonIO/seldon-core v2.10.2
+    # k8s/helm-charts/seldon-core-v2-setup/templates/_components-statefulsets.tpl)
+    controller = _pod("seldon-v2-controller-manager-6d5f")
+    controller["metadata"]["labels"] = {"control-plane": "v2-controller-manager"}
+    controller["spec"]["containers"] = [{"name": "manager"}]
+    fake.put("pods", controller)
+    fake.logs[("seldon-v2-controller-manager-6d5f", "manager")] = "reconciled Server mlserver\n"
 
     written = cluster.collect_artifacts(tmp_path / "artifacts")
 
@@ -366,6 +490,7 @@ def test_collect_artifacts_writes_objects_conditions_events_and_log_tails(
     assert "managedFields" not in (folder / "models.yaml").read_text()
     assert "Model/irisa0 ScheduleFailed x2" in (folder / "events.txt").read_text()
     assert "msg=scheduled" in (folder / "logs-scheduler.txt").read_text()
+    assert "reconciled Server mlserver" in (folder / "logs-controller.txt").read_text()
     assert fake.count("GET", r"/pods/seldon-scheduler-0/log$", tailLines="300") == 1
 
 
@@ -405,6 +530,10 @@ data:
   config.yaml: |
     rules:
     - seriesQuery: '{__name__="seldon_model_infer_total",namespace!=""}'
+      resources:
+        overrides:
+          model: {group: mlops.seldon.io, resource: model}
+          server: {group: mlops.seldon.io, resource: server}
       name: {matches: seldon_model_infer_total, as: infer_rps}
       metricsQuery: sum by (<<.GroupBy>>) (rate(<<.Series>>{<<.LabelMatchers>>}[1m]))
 """
@@ -416,6 +545,9 @@ def _live_adapter(fake, window: str) -> None:
         {"metadata": {"name": "hpa-metrics-prometheus-adapter"},
          "data": {"config.yaml": (
              "rules:\n- seriesQuery: '{__name__=\"seldon_model_infer_total\",namespace!=\"\"}'\n"
+             "  resources:\n    overrides:\n"
+             "      model: {group: mlops.seldon.io, resource: model}\n"
+             "      server: {group: mlops.seldon.io, resource: server}\n"
              "  name: {matches: seldon_model_infer_total, as: infer_rps}\n"
              "  metricsQuery: |\n    sum by (<<.GroupBy>>) (\n"
              f"      rate(<<.Series>>{{<<.LabelMatchers>>}}[{window}]))\n")}},
@@ -441,12 +573,31 @@ def test_adapter_rules_the_adapter_already_serves_change_nothing(fake, make_clus
     assert fake.count("PATCH", ".") == 0
 
 
-def test_other_adapter_rules_on_an_existing_cluster_are_refused(fake, make_cluster):
-    _live_adapter(fake, "5m")
-    with pytest.raises(ClusterError, match=r"seldon-monitoring/hpa-metrics-prometheus-adapter holds"
-                                           r" other rules"):  # fmt: skip
-        make_cluster().apply(ADAPTER_CM)
+@pytest.mark.parametrize("window, seconds", [("2m", 120), ("5m", 300)])
+def test_an_existing_cluster_set_up_from_the_docs_or_ansible_is_accepted_with_its_window(
+    fake, make_cluster, window, seconds
+):
+    """The HPA docs' rule rates over [2m] (SeldonIO/seldon-core v2.10.2
+    docs-gb/scaling/hpa-setup.md), ansible's over [5m] (ansible/roles/prometheus/defaults/
+    main.yaml seldon_prometheus_adapter_config_rate): both serve infer_rps on Models and
+    Servers, so neither is refused; the cluster's own window is what counts."""
+    _live_adapter(fake, window)
+    cluster = make_cluster()
+
+    assert cluster.apply(ADAPTER_CM) == ["configmap/hpa-metrics-prometheus-adapter"]
+
+    assert cluster.adapter_window == seconds
     assert fake.count("PATCH", ".") == 0
+
+
+def test_an_existing_adapter_without_an_infer_rps_rule_is_refused(fake, make_cluster):
+    _live_adapter(fake, "2m")
+    live = fake.get_in("configmaps", "seldon-monitoring", "hpa-metrics-prometheus-adapter")
+    live["data"]["config.yaml"] = live["data"]["config.yaml"].replace("as: infer_rps", "as: rps")
+    with pytest.raises(ClusterError, match=r"seldon-monitoring/hpa-metrics-prometheus-adapter has"
+                                           r" no rule serving infer_rps"):  # fmt: skip
+        make_cluster().apply(MODEL_YAML, ADAPTER_CM)
+    assert fake.count("PATCH", ".") == 0  # the Model listed first was not applied either
 
 
 def test_other_adapter_rules_on_our_kind_install_replace_its_config_and_restart_it(
@@ -465,3 +616,39 @@ def test_other_adapter_rules_on_our_kind_install_replace_its_config_and_restart_
     annotations = restarted["spec"]["template"]["metadata"]["annotations"]
     assert annotations["kubectl.kubernetes.io/restartedAt"].startswith("pytest-seldon-scaling-")
     assert cluster.created == []  # the adapter's config is not a test object to delete
+
+
+RUN_UNTIL_TERMINATED = """
+import sys, time
+from kubernetes.client import ApiClient, Configuration
+from pytest_seldon_scaling.kube.client import KubeApi
+from pytest_seldon_scaling.kube.cluster import KubeCluster
+
+configuration = Configuration()
+configuration.host = sys.argv[1]
+api = KubeApi(ApiClient(configuration), "seldon-mesh")
+cluster = KubeCluster(api, backend="existing", core_version="2.10", watch=False, delete_timeout=5)
+cluster.apply(sys.stdin.read())
+print("applied", flush=True)
+time.sleep(60)
+"""
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does(fake):
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_UNTIL_TERMINATED, fake.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write(MODEL_YAML)
+    process.stdin.close()
+    assert process.stdout.readline() == "applied\n", process.stderr.read()
+    assert fake.get("models", "irisa0") is not None
+
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+    assert fake.get("models", "irisa0") is None
+    assert fake.get("horizontalpodautoscalers", "irisa0-model-hpa") is None

@@ -18,15 +18,19 @@ from pytest_seldon_scaling.kube.helm import (
     adapter_rules,
     chart_version,
     install_commands,
+    install_plan,
     run_install,
-    write_adapter_values,
 )
 from pytest_seldon_scaling.kube.objects import same_adapter_rules
 
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "seldon-core2"
-needs_reference = pytest.mark.skipif(
-    not REFERENCE.is_dir(), reason=f"Core 2 reference data not found at {REFERENCE}"
-)
+from .reference import REFERENCE, needs_reference
+
+
+def adapter_values_of(settings: HelmSettings, directory: Path) -> dict:
+    plan = install_plan(settings, directory)
+    plan.write_files()
+    (path,) = plan.files
+    return yaml.safe_load(path.read_text())
 
 
 def key_paths(values: object, prefix: str = "") -> set[str]:
@@ -63,7 +67,7 @@ SETTINGS = [
         model_autoscaling=True,
         server_autoscaling=False,
         packing_enabled=True,
-        packing_percentage=0.25,
+        packing_percentage=1,
         disabled_components=(
             "hodometer",
             "scheduler",
@@ -101,7 +105,7 @@ def test_monitoring_set_keys_exist_in_the_reference_values(tmp_path):
     assert (
         stack - reference_values("prometheus/ansible-prometheus-operator-values.yaml.j2") == set()
     )
-    adapter = yaml.safe_load(write_adapter_values(HelmSettings(), tmp_path).read_text())
+    adapter = adapter_values_of(HelmSettings(), tmp_path)
     assert "prometheus.url" in reference_values("prometheus/ansible-prometheus-adapter-values.yaml")
     assert (
         adapter["prometheus"]["url"] == "http://seldon-monitoring-prometheus.seldon-monitoring.svc"
@@ -153,16 +157,16 @@ def test_install_order_versions_and_idempotence(tmp_path):
     )
     releases = [c[3] for c in commands if c[1:3] == ["upgrade", "--install"]]
     assert releases == [
+        "seldon-core-v2-crds",
         "seldon-monitoring",
         "hpa-metrics",
-        "seldon-core-v2-crds",
         "seldon-core-v2-setup",
         "seldon-core-v2-runtime",
         "seldon-core-v2-servers",
     ]
     for command in commands[:-1]:
         assert command[0] == "/opt/helm"
-    for release in releases[2:]:
+    for release in ("seldon-core-v2-crds", *releases[3:]):
         command = command_for(commands, release)
         assert command[command.index("--version") + 1] == "2.10.1"
     assert "70.0.0" in command_for(commands, "seldon-monitoring")
@@ -174,6 +178,69 @@ def test_install_order_versions_and_idempotence(tmp_path):
         "-f",
         str(AGENT_POD_MONITOR),
     ]
+
+
+def test_the_adapter_starts_after_the_crds_with_the_seldon_rule_in_its_values(tmp_path):
+    """prometheus-adapter v0.12.0 resolves each resources.overrides entry (mlops.seldon.io/model)
+    through the RESTMapper at start and exits fatally when it does not resolve
+    (kubernetes-sigs/prometheus-adapter v0.12.0 pkg/naming/resource_converter.go,
+    cmd/adapter/adapter.go "unable to construct custom metrics provider"): the CRDs chart must
+    be installed and waited for before the adapter starts, with the rule already in its values;
+    a later rule change restarts it by the chart's checksum/config annotation
+    (prometheus-community/helm-charts prometheus-adapter-4.11.0 templates/deployment.yaml)."""
+    plan = install_plan(HelmSettings(), tmp_path)
+    commands = [" ".join(c) for c in plan.commands]
+    crds = next(i for i, c in enumerate(commands) if "seldon-core-v2-crds" in c)
+    adapter = next(
+        i for i, c in enumerate(commands) if "prometheus-community/prometheus-adapter" in c
+    )
+    assert crds < adapter
+    assert "--wait" in plan.commands[crds]  # installed, not just submitted, before the adapter
+    values_file = plan.commands[adapter][plan.commands[adapter].index("--values") + 1]
+    values = yaml.safe_load(plan.files[Path(values_file)])
+    assert values["rules"]["default"] is False
+    assert [r["name"]["as"] for r in values["rules"]["custom"]] == ["infer_rps"]
+    # the plan written is the plan printed: --dry-run shows the same commands and values
+    described = plan.describe()
+    assert described.index("seldon-core-v2-crds") < described.index("prometheus-adapter ")
+    assert "infer_rps" in described
+
+
+def test_fractional_packing_percentage_is_refused_before_the_chart_renders_it():
+    """The setup chart renders serverPackingPercentage unquoted into the SeldonConfig's
+    scaleDownPackingPercentage, typed int32 by the CRD (SeldonIO/seldon-core v2.10.2
+    k8s/helm-charts/seldon-core-v2-setup/templates/_components-statefulsets.tpl,
+    operator/config/crd/bases/mlops.seldon.io_seldonconfigs.yaml): 0.5 would be rejected."""
+    with pytest.raises(ClusterError, match=r"0\.5.*scaleDownPackingPercentage.*int32"):
+        install_commands(HelmSettings(packing_percentage=0.5, monitoring=False))
+    with pytest.raises(ClusterError, match="scaleDownPackingPercentage"):
+        HelmSettings.from_options(
+            {"autoscaling.serverPackingPercentage": 0.25}, core_version="2.10", namespace=None
+        )
+    settings = HelmSettings(packing_percentage=1.0, monitoring=False)
+    whole = sets_of(command_for(install_commands(settings), "seldon-core-v2-setup"))
+    assert whole["autoscaling.serverPackingPercentage"] == "1"  # an integer, as the CRD wants
+
+
+def test_no_set_key_is_one_no_chart_template_reads():
+    """envoy.service.type and scheduler.service.type are in the setup chart's values.yaml but
+    no v2.10.2 template reads them (SeldonIO/seldon-core v2.10.2
+    k8s/helm-charts/seldon-core-v2-setup/templates/: only services.defaultServiceType reaches
+    the SeldonConfig serviceConfig.serviceType, from which the operator makes the Services)."""
+    sets = sets_of(
+        command_for(install_commands(HelmSettings(monitoring=False)), "seldon-core-v2-setup")
+    )
+    assert {"envoy.service.type", "scheduler.service.type"} & set(sets) == set()
+    assert sets["services.defaultServiceType"] == "ClusterIP"
+
+
+def test_an_install_without_monitoring_runs(tmp_path):
+    """API-only mode writes no adapter values, so nothing created the install directory the
+    log goes to (FileNotFoundError before)."""
+    plan = install_plan(HelmSettings(monitoring=False), tmp_path / "install")
+    assert plan.files == {}
+    run_install([["true"]], kubeconfig="/k/config", log=plan.log)
+    assert plan.log.read_text().startswith("$ true")
 
 
 def test_without_monitoring_nothing_of_prometheus_is_installed():
@@ -203,14 +270,13 @@ def test_settings_from_options_parse_lists_and_name_unknown_keys():
 def test_a_users_adapter_configmap_supplies_the_rules(tmp_path):
     mine = tmp_path / "adapter.yaml"
     mine.write_text(DEFAULT_ADAPTER_RULES.read_text().replace("[1m]", "[30s]"))
-    written = write_adapter_values(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
-    values = yaml.safe_load(written.read_text())
+    values = adapter_values_of(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
     assert values["rules"]["default"] is False
     assert "[30s]" in values["rules"]["custom"][0]["metricsQuery"]
 
     mine.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {other: 1}\n")
     with pytest.raises(ClusterError, match=f"{mine}: no ConfigMap with data.config.yaml"):
-        write_adapter_values(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
+        install_plan(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
 
 
 def test_run_install_passes_the_kubeconfig_and_reports_the_failing_command(tmp_path):

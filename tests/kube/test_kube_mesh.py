@@ -44,14 +44,16 @@ FAKE_KUBECTL = textwrap.dedent(
 )
 
 
-def service(type_: str = "ClusterIP", ingress: list | None = None) -> dict:
+def service(type_: str = "ClusterIP", ingress: list | None = None, prefix: str = "") -> dict:
+    """svc/seldon-mesh as the operator makes it (SeldonIO/seldon-core v2.10.2
+    operator/controllers/reconcilers/seldon/service_reconciler.go), stats listed first."""
     return {
         "metadata": {"name": "seldon-mesh"},
         "spec": {
             "type": type_,
             "ports": [
-                {"name": "admin", "port": 9003},
-                {"name": "http", "port": 80, "targetPort": 9000},
+                {"name": "stats", "port": 9003, "targetPort": "envoy-stats"},
+                {"name": f"{prefix}data", "port": 80, "targetPort": "http"},
             ],
         },
         "status": {"loadBalancer": {"ingress": ingress or []}},
@@ -70,8 +72,18 @@ def test_forwarded_port(line, port):
     assert forwarded_port(line) == port
 
 
-def test_load_balancer_url_only_when_an_address_was_assigned():
+def test_the_inference_port_is_the_operators_data_port_wherever_it_is_listed():
     assert service_http_port(service()) == 80
+    assert service_http_port(service(prefix="grpc-")) == 80
+    renamed = service()
+    renamed["spec"]["ports"][1]["targetPort"] = 9000
+    assert service_http_port(renamed) == 80  # found by its name
+    renamed["spec"]["ports"].pop(1)
+    with pytest.raises(ClusterError, match=r"no inference port .* its ports: stats:9003"):
+        service_http_port(renamed)
+
+
+def test_load_balancer_url_only_when_an_address_was_assigned():
     assert load_balancer_url(service()) is None
     assert load_balancer_url(service("LoadBalancer")) is None
     assert load_balancer_url(service("LoadBalancer", [{"ip": "172.18.255.1"}])) == (

@@ -94,8 +94,7 @@ def test_existing_mode_with_an_unreadable_kubeconfig(tmp_path):
 
 
 def _install_core2(fake, scheduler_ready: int = 1) -> None:
-    for crd in ("models", "servers", "serverconfigs"):
-        fake.put("customresourcedefinitions", {"metadata": {"name": f"{crd}.mlops.seldon.io"}})
+    fake.seldon_served = True
     fake.put("namespaces", {"metadata": {"name": "seldon-mesh"}})
     fake.put(
         "statefulsets",
@@ -104,6 +103,7 @@ def _install_core2(fake, scheduler_ready: int = 1) -> None:
 
 
 def test_cluster_checks_name_each_missing_piece(fake, api):
+    fake.seldon_served = False
     checks = by_name(cluster_checks(api))
     assert not checks["crd-models.mlops.seldon.io"].ok
     assert "seldon-core-v2-crds" in checks["crd-models.mlops.seldon.io"].reason
@@ -130,7 +130,20 @@ def test_an_unreachable_api_server_is_one_clear_check(fake, api):
     assert "401" in checks[0].reason
 
 
+def test_core2_is_found_through_discovery_which_a_namespace_role_can_read(fake, api):
+    """CRDs are cluster-scoped: with only a namespace Role reading them answers 403, while
+    /apis/mlops.seldon.io/v1alpha1 is open to every authenticated user (system:discovery,
+    kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go)."""
+    _install_core2(fake)
+    fake.fail("GET", "customresourcedefinitions", *[403] * 10)
+    checks = by_name(cluster_checks(api, hpa=False))
+    assert all(
+        checks[f"crd-{r}.mlops.seldon.io"].ok for r in ("models", "servers", "serverconfigs")
+    )
+
+
 def test_existing_mode_refuses_a_cluster_without_core2(fake, tmp_path):
+    fake.seldon_served = False
     config = kubeconfig_for(fake.url, tmp_path / "kubeconfig")
     with pytest.raises(PreflightFailed) as failed:
         open_kube_cluster("existing", kubeconfig=config)
@@ -143,7 +156,7 @@ def test_existing_mode_opens_and_reports_what_hpa_suites_would_miss(fake, tmp_pa
     _install_core2(fake)
     config = kubeconfig_for(fake.url, tmp_path / "kubeconfig", context="team")
     cluster = open_kube_cluster(
-        "existing", kubeconfig=config, kube_context="team", report_dir=tmp_path, keep=True
+        "existing", kubeconfig=config, kube_context="team", report_dir=tmp_path
     )
     try:
         assert (cluster.backend, cluster.namespace) == ("existing", "seldon-mesh")
@@ -160,3 +173,19 @@ def test_preflight_report_queries():
     assert report.skip_reason("a") is None
     assert report.skip_reason("b") == "b: missing (why)"
     assert report.skip_reason() == "b: missing (why); c: missing"
+
+
+def test_keeping_the_cluster_does_not_keep_one_tests_objects_for_the_next(fake, tmp_path):
+    """--seldon-keep-cluster keeps the cluster; what a run created is removed at close."""
+    _install_core2(fake)
+    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig")
+    cluster = open_kube_cluster("existing", kubeconfig=config, keep=True)
+    cluster.apply(
+        "apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: iris}\n"
+        "spec: {storageUri: gs://x, requirements: [sklearn], replicas: 1}\n"
+    )
+    assert fake.get("models", "iris") is not None
+
+    cluster.close()
+
+    assert fake.get("models", "iris") is None
