@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cluster import ClusterError, LoadRun, SeldonCluster, WaitTimeout, parse_ref
+from .conditions import condition
 from .load.profile import Duration, parse_duration
 from .timeline import HPASample, ReplicaSample, Timeline, TrafficSecond
 
@@ -55,14 +56,6 @@ def replicas_of(obj: dict, field_: str = "status") -> int | None:
 
 def sample_value(sample: ReplicaSample, field_: str) -> int | None:
     return {"spec": sample.spec, "status": sample.status, "available": sample.available}[field_]
-
-
-def condition(obj: dict, type_: str) -> dict | None:
-    """The condition of ``type_`` (matched by type, never by position), or None."""
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_:
-            return cond
-    return None
 
 
 def _model_ref(model: str) -> tuple[str, str]:
@@ -221,9 +214,9 @@ def schedule_failed(
         last["cond"] = cond
         return (
             cond is not None
-            and cond.get("status") == "False"
-            and cond.get("message") == SCHEDULE_FAILED
-            and cond.get("reason") == reason
+            and cond.status == "False"
+            and cond.message == SCHEDULE_FAILED
+            and cond.reason == reason
         )
 
     try:
@@ -236,9 +229,8 @@ def schedule_failed(
         seen = (
             "no ModelReady condition"
             if cond is None
-            else "ModelReady status={status!r} message={message!r} reason={reason!r}".format(
-                status=cond.get("status"), message=cond.get("message"), reason=cond.get("reason")
-            )
+            else f"ModelReady status={cond.status!r} message={cond.message!r} "
+            f"reason={cond.reason!r}"
         )
         history = "\n".join(
             f"  t={c.t:.0f}s {c.type}={c.status} message={c.message!r} reason={c.reason!r}"

@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 
 from .cluster import SeldonCluster
-from .expect import ExpectationFailed, condition
-from .lint import ServerView, Setup, hosted_models
+from .conditions import condition, is_ready
+from .expect import ExpectationFailed
 from .load.profile import Hold, LoadProfile, Ramp
 from .manifests import Manifest
 from .quantity import parse_quantity
 from .settings import SeldonSettings
+from .setup import ServerView, Setup, hosted_models
 from .twin.operator import ScalingSpecError, validated_scaling_spec
 
 INFER_RPS = "infer_rps"
@@ -197,7 +198,7 @@ def objects_for(
         if manifest is not None and not (isinstance(item, ServerView) and item.from_chart):
             wanted.append(copy.deepcopy(manifest.obj))
     support = [copy.deepcopy(m.obj) for m in manifests if m.kind == "ServerConfig"]
-    support += [copy.deepcopy(m.obj) for m in setup.adapters]
+    support += [copy.deepcopy(a.manifest.obj) for a in setup.adapters]
     return support + wanted
 
 
@@ -245,11 +246,6 @@ def hpa_profile(case: ModelHPACase, settings: SeldonSettings) -> tuple[LoadProfi
     return profile, peak
 
 
-def is_ready(obj: dict) -> bool:
-    ready = condition(obj, "Ready")
-    return ready is not None and ready.get("status") == "True"
-
-
 def wait_ready(cluster: SeldonCluster, ref: str, timeout: float) -> None:
     """Wait until an object's Ready condition is True (the scenario cannot start otherwise)."""
     cluster.wait_until(lambda: is_ready(cluster.get(ref)), timeout, what=f"{ref} Ready=True")
@@ -258,10 +254,10 @@ def wait_ready(cluster: SeldonCluster, ref: str, timeout: float) -> None:
 def model_ready_at_end(cluster: SeldonCluster, ref: str) -> bool:
     obj = cluster.get(ref)
     if not is_ready(obj):
-        ready = condition(obj, "ModelReady") or {}
+        ready = condition(obj, "ModelReady")
+        state = "absent" if ready is None else f"{ready.status} ({ready.message}: {ready.reason})"
         raise ExpectationFailed(
-            f"{ref} did not recover: ModelReady={ready.get('status')} "
-            f"({ready.get('message')}: {ready.get('reason')}) at the end of the scenario"
+            f"{ref} did not recover: ModelReady={state} at the end of the scenario"
         )
     return True
 
