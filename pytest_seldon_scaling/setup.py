@@ -403,9 +403,10 @@ def group_setups(manifests: Sequence[Manifest]) -> list[list[Manifest]]:
     A setup is a directory holding Models, Servers or HPAs, split by ``metadata.namespace``
     when objects there name different ones (an HPA only resolves targets in its own
     namespace; objects without a namespace join each). It also holds the Servers,
-    ServerConfigs, adapter ConfigMaps and helm values of the directories above it, and every
-    manifest that did not come from a file (dicts, text, ``--helm-values``). Without any such
-    directory everything is one setup.
+    ServerConfigs, adapter ConfigMaps and helm values of the directories above it, those in
+    folders without any Model, Server or HPA (an ``adapter/`` folder beside the setups), and
+    every manifest that did not come from a file (dicts, text). Without any such directory
+    everything is one setup.
     """
 
     def directory(m: Manifest) -> PurePath | None:
@@ -420,7 +421,7 @@ def group_setups(manifests: Sequence[Manifest]) -> list[list[Manifest]]:
         },
         key=str,
     )
-    if len(homes) <= 1:
+    if not homes:
         return [list(manifests)] if manifests else []
     groups = []
     for home in homes:
@@ -435,10 +436,13 @@ def group_setups(manifests: Sequence[Manifest]) -> list[list[Manifest]]:
                     and (m.namespace is None or namespace is None or m.namespace == namespace)
                 ]
             )
-    return groups
+    # Objects no setup took (an adapter ConfigMap in a sibling folder) are shared by all.
+    taken = {id(m) for group in groups for m in group}
+    orphans = [m for m in manifests if id(m) not in taken and m.kind not in _SCOPED_KINDS]
+    return [[*group, *orphans] for group in groups]
 
 
 def _in_setup(manifest: Manifest, directory: PurePath | None, home: PurePath) -> bool:
     if directory is None or directory == home:
         return True
-    return manifest.kind not in _SCOPED_KINDS and directory in home.parents
+    return directory in home.parents and manifest.kind not in _SCOPED_KINDS
