@@ -29,7 +29,15 @@ CONTEXT_AFTER = 30.0
 
 
 class ExpectationFailed(AssertionError):
-    """The cluster did not behave as expected; the message shows what happened."""
+    """The cluster did not behave as expected; the message shows what happened.
+
+    ``at`` is the cluster time the expectation was given up (the report flags it on the
+    scenario's charts), None when the failure is about a whole period.
+    """
+
+    def __init__(self, message: str, *, at: float | None = None) -> None:
+        super().__init__(message)
+        self.at = at
 
 
 # -- reading objects -------------------------------------------------------------------------
@@ -125,6 +133,7 @@ def converges(
     (autoscalers overshoot). Returns the time the stable period began, from the recorded
     timeline when it has the object (so possibly before the call), else from the reads.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     kind, _ = parse_ref(ref)
     if field == "available" and kind != "model":
         raise ValueError("field='available' applies to Models only (status.availableReplicas)")
@@ -168,7 +177,8 @@ def converges(
             f"Values read: {seen or 'none (every read failed)'}\n"
             f"Wait: {_first_line(timeout)}\n"
             f"{_hpa_lines(cluster, ref, started, now)}"
-            f"{_context(cluster.timeline, [ref], started, now)}"
+            f"{_context(cluster.timeline, [ref], started, now)}",
+            at=now,
         ) from timeout
     return float(state["since"])
 
@@ -204,6 +214,7 @@ def schedule_failed(
     Core 2 writes the scheduler state as the condition *message* and the scheduler's text as its
     *reason*. Returns the time it was seen.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, _ = _model_ref(model)
     within_s = parse_duration(within)
     started = cluster.now()
@@ -242,7 +253,8 @@ def schedule_failed(
             f"seen:     {seen}\n"
             f"wait:     {_first_line(timeout)}\n"
             f"ModelReady history:\n{history or '  (none recorded)'}\n"
-            f"{_context(cluster.timeline, [ref], started, now)}"
+            f"{_context(cluster.timeline, [ref], started, now)}",
+            at=now,
         ) from timeout
 
 
@@ -343,6 +355,7 @@ def still_serving(
     been ready (from its condition history): "still serving while ScheduleFailed". Failure codes
     in ``allow`` are not counted.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, name = _model_ref(model)
     timeline = _timeline_of(cluster_or_run)
     if during is None:
@@ -421,6 +434,7 @@ def zero_downtime(
     ``run_or_timeline``: a load run (its model unless ``model`` is given), a cluster or a
     Timeline (every model unless ``model`` is given).
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     timeline = _timeline_of(run_or_timeline)
     if model is None and isinstance(run_or_timeline, LoadRun):
         model = run_or_timeline.model
@@ -490,6 +504,7 @@ def packed(
 
     With ``within`` > 0, waits up to that long for it to hold.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, name = _server_ref(server)
     within_s = parse_duration(within)
     started = cluster.now()
@@ -527,7 +542,7 @@ def packed(
     if waited:
         lines.append(f"  wait: {waited}")
     raise ExpectationFailed(
-        "\n".join(lines) + "\n" + _context(cluster.timeline, [ref], started, now)
+        "\n".join(lines) + "\n" + _context(cluster.timeline, [ref], started, now), at=now
     )
 
 
@@ -762,6 +777,7 @@ def follows_hpa(
     it decided, and when it rescaled, the target's ``spec.replicas`` must show the new count
     within ``timing_tolerance``. Returns the replayed syncs (evidence for reports).
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     kind, _ = parse_ref(hpa_ref)
     if kind != "hpa":
         raise ValueError(f"{hpa_ref!r} is not an HPA reference (hpa/<name>)")

@@ -44,6 +44,9 @@ class Steps:
             value = assertion()
         except AssertionError as failure:
             self.outcomes[check_id] = failure
+            at = getattr(failure, "at", None)
+            if at is not None:
+                self.evidence[check_id]["failed_at"] = at  # flagged on the scenario's charts
             return None
         self.outcomes[check_id] = None
         return value
@@ -53,6 +56,7 @@ class Steps:
 
     def report(self, check_id: str, evidence: dict) -> None:
         """Inside the check's test: pass, fail with the kept message, or skip with the reason."""
+        __tracebackhide__ = True  # the failure is the check's message, not this frame
         evidence.update(self.evidence.get(check_id, {}))
         evidence["scenario"] = self.name
         if check_id not in self.outcomes:

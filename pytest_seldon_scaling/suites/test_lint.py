@@ -21,6 +21,8 @@ import pytest
 from pytest_seldon_scaling.lint import RULES, run_rules
 from pytest_seldon_scaling.manifests import Manifest
 
+APPROACH = "Static lint (SCL rules)"
+
 # Where findings on the run's settings point (they are no file): the options that set them.
 OPTIONS_SOURCE = "--seldon-server-autoscaling/--seldon-packing*/--seldon-model-autoscaling options"
 
