@@ -16,6 +16,7 @@ from typing import Any
 
 from .cluster import ClusterError, LoadRun, SeldonCluster, WaitTimeout, parse_ref
 from .conditions import condition
+from .handle import kind_ref, object_ref
 from .load.profile import Duration, parse_duration
 from .timeline import HPASample, ReplicaSample, Timeline, TrafficSecond
 
@@ -68,21 +69,11 @@ def sample_value(sample: ReplicaSample, field_: str) -> int | None:
 
 def _model_ref(model: str) -> tuple[str, str]:
     """``"irisa0"`` or ``"model/irisa0"`` -> (``"model/irisa0"``, ``"irisa0"``)."""
-    if "/" in model:
-        kind, name = parse_ref(model)
-        if kind != "model":
-            raise ValueError(f"{model!r} is not a Model reference")
-        return f"model/{name}", name
-    return f"model/{model}", model
+    return kind_ref(model, "model")
 
 
 def _server_ref(server: str) -> tuple[str, str]:
-    if "/" in server:
-        kind, name = parse_ref(server)
-        if kind != "server":
-            raise ValueError(f"{server!r} is not a Server reference")
-        return f"server/{name}", name
-    return f"server/{server}", server
+    return kind_ref(server, "server")
 
 
 def _context(timeline: Timeline, refs: Iterable[str], start: float, end: float) -> str:
@@ -134,6 +125,7 @@ def converges(
     timeline when it has the object (so possibly before the call), else from the reads.
     """
     __tracebackhide__ = True  # a failure starts with what was expected
+    ref = object_ref(ref)
     kind, _ = parse_ref(ref)
     if field == "available" and kind != "model":
         raise ValueError("field='available' applies to Models only (status.availableReplicas)")
@@ -351,9 +343,11 @@ def still_serving(
 ) -> None:
     """Every second with traffic to ``model`` in ``during`` had answers and no failure.
 
-    Without ``during`` the windows are the periods the Model was ScheduleFailed after having
-    been ready (from its condition history): "still serving while ScheduleFailed". Failure codes
-    in ``allow`` are not counted.
+    ``during`` is ``(t0, t1)`` on the cluster's clock (``seldon.now()``, the timeline's times;
+    either end may be None: from the start / to now). Without ``during`` the windows are the
+    periods the Model was ScheduleFailed after having been ready (from its condition history),
+    so ``still_serving(seldon, "model/x")`` means "still serving while ScheduleFailed"; it
+    fails when there was no such period. Failure codes in ``allow`` are not counted.
     """
     __tracebackhide__ = True  # a failure starts with what was expected
     ref, name = _model_ref(model)
@@ -778,6 +772,7 @@ def follows_hpa(
     within ``timing_tolerance``. Returns the replayed syncs (evidence for reports).
     """
     __tracebackhide__ = True  # a failure starts with what was expected
+    hpa_ref = object_ref(hpa_ref)
     kind, _ = parse_ref(hpa_ref)
     if kind != "hpa":
         raise ValueError(f"{hpa_ref!r} is not an HPA reference (hpa/<name>)")

@@ -65,7 +65,8 @@ class Steps:
         if isinstance(outcome, str):
             pytest.skip(outcome)
         if outcome is not None:
-            raise outcome
+            # The check's message and timeline table, not the frames of the scenario fixture.
+            pytest.fail(str(outcome) or repr(outcome), pytrace=False)
 
 
 # -- what the manifests describe --------------------------------------------------------------
