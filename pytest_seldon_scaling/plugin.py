@@ -378,7 +378,8 @@ def _failure_message(report: pytest.TestReport) -> str:
     """The assertion's own message (it carries the timeline table), not the traceback."""
     crash = getattr(report.longrepr, "reprcrash", None)
     message = crash.message if crash is not None else report.longreprtext
-    return message.removeprefix("pytest_seldon_scaling.expect.ExpectationFailed: ")[-6000:]
+    message = message.removeprefix("pytest_seldon_scaling.expect.ExpectationFailed: ")
+    return message.removeprefix("Failed: ")[-6000:]  # pytest.fail(..., pytrace=False) prefix
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
