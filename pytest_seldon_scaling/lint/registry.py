@@ -33,8 +33,9 @@ class Rule:
 
     @property
     def summary(self) -> str:
-        """The docstring's first line, as plain text."""
-        return (self.check.__doc__ or "").strip().splitlines()[0].replace("``", "")
+        """The docstring's first paragraph (its summary sentence), as plain text."""
+        first = (self.check.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(first.replace("``", "").split())
 
     @property
     def description(self) -> str:
