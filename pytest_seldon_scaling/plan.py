@@ -254,7 +254,7 @@ def write_plot(timeline: Timeline, path: Path) -> None:
     if path.suffix.lower() == ".svg":
         from .report import scenario_charts
 
-        charts = scenario_charts(timeline)
+        charts = scenario_charts(timeline, virtual_time=True)  # plan runs the twin
         path.write_text(_stack_svgs(charts), encoding="utf-8")
         return
     _write_png(timeline, path)
