@@ -437,10 +437,12 @@ def scenario_charts(
                 )
             )
     replica_series: list[Series] = []
-    for index, ref in enumerate(timeline.refs()):
+    refs = timeline.refs()
+    for index, ref in enumerate(refs):
         samples = timeline.replica_series(ref)
         colour = PALETTE[index % len(PALETTE)]
         judged = "available" if ref.startswith("model/") else "status"
+        offset = (index - (len(refs) - 1) / 2) * 2.5  # objects at equal counts side by side
         for label, pick, style in (
             ("spec", lambda s: s.spec, {"dash": "6 4", "width": 4.0, "opacity": 0.35}),
             (judged, lambda s, f=judged: getattr(s, f), {"width": 1.6}),
@@ -448,7 +450,9 @@ def scenario_charts(
             points = [(s.t, float(pick(s))) for s in samples if pick(s) is not None]
             if points:
                 points.append((end, points[-1][1]))
-                replica_series.append(Series(f"{ref} {label}", points, colour, "step", **style))
+                replica_series.append(
+                    Series(f"{ref} {label}", points, colour, "step", offset=offset, **style)
+                )
     for index, ref in enumerate(sorted({h.ref for h in timeline.hpa})):
         points = [(h.t, float(h.desired)) for h in timeline.hpa_for(ref)]
         colour = PALETTE[(len(timeline.refs()) + index) % len(PALETTE)]
@@ -457,7 +461,7 @@ def scenario_charts(
         charts.append(
             chart(
                 "Replicas: spec (wide, pale, dashed); Model available / Server status (solid); "
-                "HPA desired (dots)",
+                "HPA desired (dots); objects a few px apart",
                 replica_series,
                 markers=markers,
                 x_range=x_range,

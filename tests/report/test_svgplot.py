@@ -145,3 +145,11 @@ def test_axis_titles_and_dash_patterns():
     )
     assert ">virtual time (s)</text>" in svg and ">requests/s</text>" in svg
     assert 'stroke-dasharray="2 3"' in svg and 'stroke-opacity="0.5"' in svg
+
+
+def test_offset_keeps_equal_series_apart():
+    same = [(0.0, 2.0), (10.0, 2.0)]
+    svg = chart("r", [Series("a", same, style="step"), Series("b", same, style="step", offset=3)])
+    a, b = _polyline(svg, "a"), _polyline(svg, "b")
+    assert [x for x, _ in a] == [x for x, _ in b]
+    assert all(round(ya - yb, 1) == 3.0 for (_, ya), (_, yb) in zip(a, b, strict=True))
