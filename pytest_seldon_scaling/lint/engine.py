@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from ..manifests import Manifest
 from ..setup import build_setup, group_setups
 from .findings import Finding
+from .objects import IGNORE_ANNOTATION
 from .registry import RULES, SEVERITIES, Rule
-
-IGNORE_ANNOTATION = "pytest-seldon-scaling/ignore"
 
 
 @dataclass(frozen=True)

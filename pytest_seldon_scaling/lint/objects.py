@@ -1,4 +1,4 @@
-"""Rules on the objects themselves, before any autoscaling: names that collide."""
+"""Rules on the objects themselves, before any autoscaling: names that collide, annotations."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from ..manifests import Manifest
 from ..setup import Setup
 from .findings import Finding, finding
+
+IGNORE_ANNOTATION = "pytest-seldon-scaling/ignore"
 
 
 def check_duplicates(setup: Setup) -> Iterator[Finding]:
@@ -32,3 +34,32 @@ def check_duplicates(setup: Setup) -> Iterator[Finding]:
             "applied together, this one replaces the first",
             "rename one of them, or keep one definition",
         )
+
+
+def check_ignore_annotations(setup: Setup) -> Iterator[Finding]:
+    """A ``pytest-seldon-scaling/ignore`` annotation naming no rule.
+
+    The entry suppresses nothing (a typo such as ``SCL0013`` or a retired name), so the
+    finding it was meant to silence still shows, or the annotation hides a rule it does not
+    say. Entries are rule IDs or names, comma separated, or ``all``.
+    """
+    from .registry import BY_NAME, RULES  # the registry imports this module
+
+    for manifest in setup.manifests:
+        annotations = (manifest.obj.get("metadata") or {}).get("annotations") or {}
+        text = annotations.get(IGNORE_ANNOTATION) if isinstance(annotations, dict) else None
+        if text is None:
+            continue
+        entries = [e.strip() for e in str(text).replace(" ", ",").split(",") if e.strip()]
+        unknown = [
+            e for e in entries if e.lower() != "all" and e.upper() not in RULES and e not in BY_NAME
+        ]
+        if unknown or not entries:
+            yield finding(
+                "SCL022",
+                manifest,
+                ("metadata", "annotations", IGNORE_ANNOTATION),
+                f"{IGNORE_ANNOTATION} names {', '.join(unknown) or 'nothing'}, which is no rule: "
+                "it suppresses nothing",
+                "name rule IDs or names (seldon-scaling lint --list-rules), comma separated",
+            )

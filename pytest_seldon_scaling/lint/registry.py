@@ -71,6 +71,7 @@ _TABLE: tuple[tuple[str, str, str, Check], ...] = (
     ("SCL019", "server-min-max-with-hpa", "warning", server_hpa.check_server_min_max_with_hpa),
     ("SCL020", "packing-percentage-fraction", "error", versions.check_packing_fraction),
     ("SCL021", "duplicate-object", "error", objects.check_duplicates),
+    ("SCL022", "unknown-rule-in-ignore", "warning", objects.check_ignore_annotations),
 )
 
 RULES: dict[str, Rule] = {rule_id: Rule(rule_id, *rest) for rule_id, *rest in _TABLE}
