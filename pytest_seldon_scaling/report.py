@@ -343,7 +343,12 @@ def _summary_html(checks: Sequence[CheckResult]) -> str:
 def failure_markers(checks: Sequence[CheckResult], scenario: str) -> list[Marker]:
     """The moments the scenario's checks failed (``evidence["failed_at"]``), for its charts."""
     return [
-        Marker(float(c.evidence["failed_at"]), f"{c.id} failed: {_first_line(c.message)}", "#000")
+        Marker(
+            float(c.evidence["failed_at"]),
+            f"{c.id} failed: {_first_line(c.message)}",
+            "#000",
+            symbol="✕",
+        )
         for c in checks
         if c.scenario == scenario
         and c.status in ("failed", "error")

@@ -57,11 +57,13 @@ class Series:
 
 @dataclass(frozen=True)
 class Marker:
-    """A moment on the time axis, drawn as a numbered flag with a tooltip."""
+    """A moment on the time axis, drawn as a numbered flag with a tooltip; a marker with a
+    ``symbol`` shows it instead of a number (and takes no number)."""
 
     x: float
     label: str
     colour: str = FAILED_COLOUR
+    symbol: str = ""
 
 
 def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
@@ -174,15 +176,21 @@ def chart(
             f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
         )
     out.append("".join(_draw(s, px, py) for s in series))
-    for number, marker in enumerate(markers, 1):
+    number = 0
+    for marker in markers:
+        if not marker.symbol:
+            number += 1
+        flag = marker.symbol or str(number)
+        tip = f"t={_fmt(marker.x)}s {marker.label}"
+        tip = tip if marker.symbol else f"[{number}] {tip}"
         x = px(marker.x)
         out.append(
-            f'<g class="marker"><title>{escape(f"[{number}] t={_fmt(marker.x)}s {marker.label}")}'
+            f'<g class="marker"><title>{escape(tip)}'
             f'</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
             f'stroke="{marker.colour}" stroke-dasharray="2 3" stroke-width="1"/>'
             f'<rect x="{x - 8:.1f}" y="{top - 13}" width="16" height="12" rx="2" '
             f'fill="{marker.colour}"/><text x="{x:.1f}" y="{top - 4}" font-size="9" '
-            f'fill="#fff" text-anchor="middle">{number}</text></g>'
+            f'fill="#fff" text-anchor="middle">{escape(flag)}</text></g>'
         )
     out.append(legend)
     out.append("</svg>")

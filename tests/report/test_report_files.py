@@ -150,8 +150,9 @@ def test_html_summary_is_one_row_per_approach_failures_first(facts, checks, scen
 def test_a_failed_check_is_flagged_on_its_scenarios_charts(facts, checks, scenarios):
     checks[1].evidence["failed_at"] = 212.0
     html = report.render_html(facts, checks, scenarios)
-    flags = re.findall(r"<title>\[(\d+)\] t=212s model-hpa.zero-downtime failed: 4 of 2160", html)
-    assert len(flags) == 3  # on each of the scenario's charts
+    flags = re.findall(r"<title>t=212s model-hpa.zero-downtime failed: 4 of 2160", html)
+    assert len(flags) == 3  # on each of the scenario's charts, flagged ✕, not numbered
+    assert html.count('text-anchor="middle">✕</text>') == 3
     checks[1].scenario = "another scenario"
     assert "t=212s model-hpa.zero-downtime" not in report.render_html(facts, checks, scenarios)
 
