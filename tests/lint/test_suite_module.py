@@ -104,3 +104,25 @@ def test_run_settings_describe_the_cluster(pytester, server_autoscaling, warning
     pytester.makepyfile(test_lint=SUITE.read_text())
     result = pytester.runpytest_inprocess(*ISOLATED, "-k", "SCL011 or SCL015")
     result.assert_outcomes(passed=2, warnings=warnings)
+
+
+def test_run_settings_are_named_by_their_options_and_lint_is_its_own_approach(pytester, tmp_path):
+    import json
+
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "no:cacheprovider",
+        "--seldon-cluster",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_lint",
+        "--seldon-packing=true",
+        "--seldon-packing-percentage=0.5",  # a fraction the setup chart cannot install
+        f"--seldon-report={tmp_path}",
+    )
+    result.assert_outcomes(passed=len(RULES) - 1, failed=1)
+    out = result.stdout.str()
+    assert "SCL020 (packing-percentage-fraction) error HelmValues/" in out
+    assert "--seldon-server-autoscaling/--seldon-packing*/--seldon-model-autoscaling options" in out
+    assert "<--seldon" not in out
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert {c["approach"] for c in checks} == {"Static lint (SCL rules)"}

@@ -223,3 +223,18 @@ def test_condition_changes_at_one_moment_make_one_marker():
     html = report.scenario_charts(timeline)[0]
     assert html.count('class="marker"') == 2
     assert "[1] t=10s model/m ModelReady=False ScheduleFailed; model/m Ready=False" in html
+
+
+def test_target_and_achieved_rps_are_told_apart(scenarios):
+    html = report.scenario_charts(scenarios[0].timeline, virtual_time=True)[0]
+
+    def stroke(label: str) -> str:
+        return re.search(rf'data-label="{label}"[^>]*stroke="([^"]+)"', html)[1]
+
+    assert stroke("irisa0 target rps") != stroke("irisa0 achieved rps")
+    target = re.search(r'data-label="irisa0 target rps"[^>]*>', html)[0]
+    assert "stroke-dasharray" in target
+    # the target is drawn after (over) the achieved line, so it is never hidden under it
+    assert html.index('data-label="irisa0 target rps"') > html.index(
+        'data-label="irisa0 achieved rps"'
+    )
