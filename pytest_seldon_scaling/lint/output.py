@@ -13,7 +13,6 @@ from .findings import Finding
 from .registry import RULES, SEVERITIES
 
 TOOL = "seldon-scaling lint"
-INFORMATION_URI = "https://pypi.org/project/pytest-seldon-scaling/"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -95,7 +94,6 @@ def sarif_log(findings: Sequence[Finding]) -> dict:
                     "driver": {
                         "name": TOOL,
                         "version": tool_version(),
-                        "informationUri": INFORMATION_URI,
                         "rules": [
                             {
                                 "id": rule.id,
