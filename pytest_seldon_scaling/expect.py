@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cluster import ClusterError, LoadRun, SeldonCluster, WaitTimeout, parse_ref
+from .conditions import condition
+from .handle import kind_ref, object_ref
 from .load.profile import Duration, parse_duration
 from .timeline import HPASample, ReplicaSample, Timeline, TrafficSecond
 
@@ -28,7 +30,15 @@ CONTEXT_AFTER = 30.0
 
 
 class ExpectationFailed(AssertionError):
-    """The cluster did not behave as expected; the message shows what happened."""
+    """The cluster did not behave as expected; the message shows what happened.
+
+    ``at`` is the cluster time the expectation was given up (the report flags it on the
+    scenario's charts), None when the failure is about a whole period.
+    """
+
+    def __init__(self, message: str, *, at: float | None = None) -> None:
+        super().__init__(message)
+        self.at = at
 
 
 # -- reading objects -------------------------------------------------------------------------
@@ -57,31 +67,13 @@ def sample_value(sample: ReplicaSample, field_: str) -> int | None:
     return {"spec": sample.spec, "status": sample.status, "available": sample.available}[field_]
 
 
-def condition(obj: dict, type_: str) -> dict | None:
-    """The condition of ``type_`` (matched by type, never by position), or None."""
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_:
-            return cond
-    return None
-
-
 def _model_ref(model: str) -> tuple[str, str]:
     """``"irisa0"`` or ``"model/irisa0"`` -> (``"model/irisa0"``, ``"irisa0"``)."""
-    if "/" in model:
-        kind, name = parse_ref(model)
-        if kind != "model":
-            raise ValueError(f"{model!r} is not a Model reference")
-        return f"model/{name}", name
-    return f"model/{model}", model
+    return kind_ref(model, "model")
 
 
 def _server_ref(server: str) -> tuple[str, str]:
-    if "/" in server:
-        kind, name = parse_ref(server)
-        if kind != "server":
-            raise ValueError(f"{server!r} is not a Server reference")
-        return f"server/{name}", name
-    return f"server/{server}", server
+    return kind_ref(server, "server")
 
 
 def _context(timeline: Timeline, refs: Iterable[str], start: float, end: float) -> str:
@@ -132,6 +124,8 @@ def converges(
     (autoscalers overshoot). Returns the time the stable period began, from the recorded
     timeline when it has the object (so possibly before the call), else from the reads.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
+    ref = object_ref(ref)
     kind, _ = parse_ref(ref)
     if field == "available" and kind != "model":
         raise ValueError("field='available' applies to Models only (status.availableReplicas)")
@@ -175,7 +169,8 @@ def converges(
             f"Values read: {seen or 'none (every read failed)'}\n"
             f"Wait: {_first_line(timeout)}\n"
             f"{_hpa_lines(cluster, ref, started, now)}"
-            f"{_context(cluster.timeline, [ref], started, now)}"
+            f"{_context(cluster.timeline, [ref], started, now)}",
+            at=now,
         ) from timeout
     return float(state["since"])
 
@@ -211,6 +206,7 @@ def schedule_failed(
     Core 2 writes the scheduler state as the condition *message* and the scheduler's text as its
     *reason*. Returns the time it was seen.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, _ = _model_ref(model)
     within_s = parse_duration(within)
     started = cluster.now()
@@ -221,9 +217,9 @@ def schedule_failed(
         last["cond"] = cond
         return (
             cond is not None
-            and cond.get("status") == "False"
-            and cond.get("message") == SCHEDULE_FAILED
-            and cond.get("reason") == reason
+            and cond.status == "False"
+            and cond.message == SCHEDULE_FAILED
+            and cond.reason == reason
         )
 
     try:
@@ -236,9 +232,8 @@ def schedule_failed(
         seen = (
             "no ModelReady condition"
             if cond is None
-            else "ModelReady status={status!r} message={message!r} reason={reason!r}".format(
-                status=cond.get("status"), message=cond.get("message"), reason=cond.get("reason")
-            )
+            else f"ModelReady status={cond.status!r} message={cond.message!r} "
+            f"reason={cond.reason!r}"
         )
         history = "\n".join(
             f"  t={c.t:.0f}s {c.type}={c.status} message={c.message!r} reason={c.reason!r}"
@@ -250,7 +245,8 @@ def schedule_failed(
             f"seen:     {seen}\n"
             f"wait:     {_first_line(timeout)}\n"
             f"ModelReady history:\n{history or '  (none recorded)'}\n"
-            f"{_context(cluster.timeline, [ref], started, now)}"
+            f"{_context(cluster.timeline, [ref], started, now)}",
+            at=now,
         ) from timeout
 
 
@@ -347,10 +343,13 @@ def still_serving(
 ) -> None:
     """Every second with traffic to ``model`` in ``during`` had answers and no failure.
 
-    Without ``during`` the windows are the periods the Model was ScheduleFailed after having
-    been ready (from its condition history): "still serving while ScheduleFailed". Failure codes
-    in ``allow`` are not counted.
+    ``during`` is ``(t0, t1)`` on the cluster's clock (``seldon.now()``, the timeline's times;
+    either end may be None: from the start / to now). Without ``during`` the windows are the
+    periods the Model was ScheduleFailed after having been ready (from its condition history),
+    so ``still_serving(seldon, "model/x")`` means "still serving while ScheduleFailed"; it
+    fails when there was no such period. Failure codes in ``allow`` are not counted.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, name = _model_ref(model)
     timeline = _timeline_of(cluster_or_run)
     if during is None:
@@ -429,6 +428,7 @@ def zero_downtime(
     ``run_or_timeline``: a load run (its model unless ``model`` is given), a cluster or a
     Timeline (every model unless ``model`` is given).
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     timeline = _timeline_of(run_or_timeline)
     if model is None and isinstance(run_or_timeline, LoadRun):
         model = run_or_timeline.model
@@ -498,6 +498,7 @@ def packed(
 
     With ``within`` > 0, waits up to that long for it to hold.
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
     ref, name = _server_ref(server)
     within_s = parse_duration(within)
     started = cluster.now()
@@ -535,7 +536,7 @@ def packed(
     if waited:
         lines.append(f"  wait: {waited}")
     raise ExpectationFailed(
-        "\n".join(lines) + "\n" + _context(cluster.timeline, [ref], started, now)
+        "\n".join(lines) + "\n" + _context(cluster.timeline, [ref], started, now), at=now
     )
 
 
@@ -770,6 +771,8 @@ def follows_hpa(
     it decided, and when it rescaled, the target's ``spec.replicas`` must show the new count
     within ``timing_tolerance``. Returns the replayed syncs (evidence for reports).
     """
+    __tracebackhide__ = True  # a failure starts with what was expected
+    hpa_ref = object_ref(hpa_ref)
     kind, _ = parse_ref(hpa_ref)
     if kind != "hpa":
         raise ValueError(f"{hpa_ref!r} is not an HPA reference (hpa/<name>)")

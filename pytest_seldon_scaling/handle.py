@@ -3,16 +3,38 @@
 It passes every protocol call through to the cluster, so assertions take it wherever they take
 a cluster, and it adds what a test needs around them: objects it created are removed at teardown
 (unless the cluster is kept) and load runs are kept for the report.
+
+Objects are named one way everywhere, as kubectl names them: ``model/irisa0``,
+``server/mlserver``, ``hpa/irisa0-hpa`` (``Model/irisa0``, ``models/irisa0`` too). Where the
+kind is implied (``load`` and ``still_serving`` take a Model, ``placement`` and ``packed`` a
+Server) the bare name works as well. Times (``now()``, ``during=``, the timeline) are all on
+the cluster's clock: seconds since the cluster was opened (virtual seconds on the twin).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .cluster import KINDS, ClusterError, LoadRun, SeldonCluster, Source, ref_of
+from .cluster import KINDS, ClusterError, LoadRun, SeldonCluster, Source, parse_ref, ref_of
 from .load.profile import LoadProfile, Segment, profile_of
 from .manifests import load_manifests
 from .timeline import Timeline
+
+
+def object_ref(ref: str) -> str:
+    """``"Model/irisa0"`` / ``"models/irisa0"`` -> ``"model/irisa0"`` (ValueError otherwise)."""
+    kind, name = parse_ref(ref)
+    return f"{kind}/{name}"
+
+
+def kind_ref(ref: str, kind: str) -> tuple[str, str]:
+    """``"irisa0"`` or ``"model/irisa0"`` -> (``"model/irisa0"``, ``"irisa0"``) for ``kind``."""
+    if "/" not in ref:
+        return f"{kind}/{ref}", ref
+    found, name = parse_ref(ref)
+    if found != kind:
+        raise ValueError(f"{ref!r} is not a {kind} reference; expected '{kind}/<name>' or a name")
+    return f"{kind}/{name}", name
 
 
 class SeldonHandle:
@@ -60,24 +82,27 @@ class SeldonHandle:
         return refs
 
     def delete(self, ref: str, *, wait: bool = True) -> None:
+        ref = object_ref(ref)
         self.cluster.delete(ref, wait=wait)
         if ref in self.created:
             self.created.remove(ref)
 
     def get(self, ref: str) -> dict:
-        return self.cluster.get(ref)
+        return self.cluster.get(object_ref(ref))
 
     def list(self, kind: str) -> list[dict]:
         return self.cluster.list(kind)
 
     def scale(self, ref: str, replicas: int) -> None:
-        self.cluster.scale(ref, replicas)
+        self.cluster.scale(object_ref(ref), replicas)
 
     def placement(self, server: str) -> dict[int, list[str]]:
-        return self.cluster.placement(server)
+        """Models on each replica of a Server (``"server/mlserver"`` or ``"mlserver"``)."""
+        return self.cluster.placement(kind_ref(server, "server")[1])
 
     def load(self, model: str, profile: LoadProfile | Segment | str) -> LoadRun:
-        run = self.cluster.load(model, profile_of(profile))
+        """Start load on a Model (``"model/irisa0"`` or ``"irisa0"``)."""
+        run = self.cluster.load(kind_ref(model, "model")[1], profile_of(profile))
         self.runs.append(run)
         return run
 

@@ -75,6 +75,7 @@ class Manifest:
     source: str = "<object>"
     line: int = 0  # 1-based line of the document start; 0 when unknown (dicts)
     lines: Mapping[Path_, int] = field(default_factory=dict, repr=False)
+    columns: Mapping[Path_, int] = field(default_factory=dict, repr=False)  # 1-based
 
     @property
     def is_helm_values(self) -> bool:
@@ -115,6 +116,13 @@ class Manifest:
                 return self.lines[steps]
             steps = steps[:-1]
         return self.lines.get((), self.line)
+
+    def column_of(self, path: str | Sequence[str | int] = ()) -> int:
+        """Column of the field :meth:`line_of` finds (0 when unknown)."""
+        steps = parse_path(path) if isinstance(path, str) else tuple(path)
+        while steps and steps not in self.lines:
+            steps = steps[:-1]
+        return self.columns.get(steps, 0)
 
     def where(self, path: str | Sequence[str | int] = ()) -> str:
         """``source:line`` of a field (just ``source`` when lines are unknown)."""
@@ -242,7 +250,7 @@ def _parse_yaml(text: str, source: str, errors: list[str]) -> list[Manifest]:
             if not isinstance(obj, dict):
                 errors.append(f"{source}:{line}: document is a {type(obj).__name__}, not a mapping")
                 continue
-            found.append(Manifest(obj, source, line, _line_map(node)))
+            found.append(Manifest(obj, source, line, _line_map(node), _column_map(node)))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source
@@ -266,6 +274,20 @@ def _line_map(node: yaml.Node, prefix: Path_ = ()) -> dict[Path_, int]:
     return lines
 
 
+def _column_map(node: yaml.Node, prefix: Path_ = ()) -> dict[Path_, int]:
+    """1-based column of each field's key (of each item, for sequences), as editors count."""
+    columns = {prefix: node.start_mark.column + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, str(key_node.value))
+            columns.update(_column_map(value_node, path))
+            columns[path] = key_node.start_mark.column + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            columns.update(_column_map(item, (*prefix, index)))
+    return columns
+
+
 def _list_items(manifest: Manifest, errors: list[str]) -> list[Manifest]:
     items = []
     for index, item in enumerate(manifest.obj["items"]):
@@ -276,7 +298,8 @@ def _list_items(manifest: Manifest, errors: list[str]) -> list[Manifest]:
             )
             continue
         lines = {path[2:]: line for path, line in manifest.lines.items() if path[:2] == prefix}
-        items.append(Manifest(item, manifest.source, manifest.line_of(prefix), lines))
+        columns = {p[2:]: c for p, c in manifest.columns.items() if p[:2] == prefix}
+        items.append(Manifest(item, manifest.source, manifest.line_of(prefix), lines, columns))
     return items
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .cluster import SeldonCluster, WaitTimeout
-from .expect import ExpectationFailed, condition, follows_hpa
+from .conditions import is_ready
+from .expect import ExpectationFailed, follows_hpa
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
 from .manifests import ManifestError, load_manifests
@@ -147,10 +148,7 @@ def _default_models(cluster: SeldonCluster) -> list[str]:
 
 def _wait_models_ready(cluster: SeldonCluster, models: Sequence[str]) -> None:
     def ready() -> bool:
-        return all(
-            (condition(cluster.get(f"model/{m}"), "Ready") or {}).get("status") == "True"
-            for m in models
-        )
+        return all(is_ready(cluster.get(f"model/{m}")) for m in models)
 
     try:
         cluster.wait_until(ready, READY_TIMEOUT, what="every target Model Ready")
@@ -256,7 +254,7 @@ def write_plot(timeline: Timeline, path: Path) -> None:
     if path.suffix.lower() == ".svg":
         from .report import scenario_charts
 
-        charts = scenario_charts(timeline)
+        charts = scenario_charts(timeline, virtual_time=True)  # plan runs the twin
         path.write_text(_stack_svgs(charts), encoding="utf-8")
         return
     _write_png(timeline, path)

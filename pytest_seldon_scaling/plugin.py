@@ -523,7 +523,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytes
     reports[report.when] = report
     if report.when == "teardown":
         if _is_check(item):
-            seldon_run(item.config).checks.append(_check_result(item))
+            check = _check_result(item)
+            seldon_run(item.config).checks.append(check)
+            if item.get_closest_marker("seldon_check") is not None:
+                _name_junit_testcase(item, check.id)
         elif any(r.failed for r in reports.values()):
             seldon_run(item.config).other_failures += 1
         if hasattr(item.config, "workerinput"):
@@ -563,6 +566,16 @@ class _SessionWatch:
 
 
 _WATCH = pytest.StashKey[_SessionWatch]()
+
+
+def _name_junit_testcase(item: pytest.Item, check_id: str) -> None:
+    """JUnit names a check's testcase by its ID (``MHPA-01[iris-shared-model-hpa]``), as
+    ``record_xml_attribute`` would; the classname keeps the module."""
+    from _pytest.junitxml import xml_key
+
+    xml = item.config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.node_reporter(item.nodeid).add_attribute("name", check_id)
 
 
 def _is_check(item: pytest.Item) -> bool:
@@ -627,7 +640,8 @@ def _failure_message(report: pytest.TestReport) -> str:
     """The assertion's own message (it carries the timeline table), not the traceback."""
     crash = getattr(report.longrepr, "reprcrash", None)
     message = crash.message if crash is not None else report.longreprtext
-    return message.removeprefix("pytest_seldon_scaling.expect.ExpectationFailed: ")[-6000:]
+    message = message.removeprefix("pytest_seldon_scaling.expect.ExpectationFailed: ")
+    return message.removeprefix("Failed: ")[-6000:]  # pytest.fail(..., pytrace=False) prefix
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -302,7 +302,8 @@ h3{font-size:15px;margin:18px 0 6px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#f5f5f5}
 .status{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;font-weight:600}
-td.cell{text-align:center}td.cell a{text-decoration:none}.na{color:#bbb}
+td.num{text-align:right;min-width:3em}.failed-checks a{margin-right:4px}
+table.approaches{max-width:1350px}
 pre{background:#f7f7f7;border:1px solid #e0e0e0;padding:8px;overflow:auto;font-size:12px}
 .facts td:first-child{font-weight:600}figure{margin:8px 0}svg.plot{max-width:100%;height:auto}
 .muted{color:#666}
@@ -322,40 +323,77 @@ def _short_id(check: CheckResult) -> str:
     return check.id[len(prefix) :] if check.id.startswith(prefix) else check.id
 
 
-def matrix(checks: Sequence[CheckResult]) -> tuple[list[str], list[str], dict]:
-    """Approaches (rows), check names (columns) and ``{(approach, name): check}``."""
+def approach_rows(checks: Sequence[CheckResult]) -> list[tuple[str, str, dict, list]]:
+    """``(approach, status, counts, failed checks)`` per approach, failing approaches first."""
     approaches = list(dict.fromkeys(c.approach for c in checks))
-    names = list(dict.fromkeys(_short_id(c) for c in checks))
-    cells = {(c.approach, _short_id(c)): c for c in checks}
-    return approaches, names, cells
-
-
-def _matrix_html(checks: Sequence[CheckResult]) -> str:
-    approaches, names, cells = matrix(checks)
-    if not checks:
-        return '<p class="muted">No checks ran.</p>'
-    head = "".join(f"<th>{escape(n)}</th>" for n in names)
     rows = []
     for approach in approaches:
-        tds = []
-        for name in names:
-            check = cells.get((approach, name))
-            if check is None:
-                tds.append('<td class="cell na">—</td>')
-                continue
-            anchor = "failure" if check.status in ("failed", "error") else "check"
-            tds.append(
-                f'<td class="cell" title="{escape(check.title)}">'
-                f'<a href="#{anchor}-{escape(_slug(check.id))}">{_badge(check.status)}</a></td>'
-            )
-        rows.append(f"<tr><th>{escape(approach)}</th>{''.join(tds)}</tr>")
-    return f'<table class="matrix"><tr><th>approach</th>{head}</tr>{"".join(rows)}</table>'
+        own = [c for c in checks if c.approach == approach]
+        failed = [c for c in own if c.status in ("failed", "error")]
+        rows.append((approach, overall_status(own), counts(own), failed))
+    order = {"failed": 0, "passed": 1, "skipped": 2}
+    return sorted(rows, key=lambda row: order.get(row[1], 3))
 
 
-def scenario_charts(timeline: Timeline) -> list[str]:
-    """The charts of one scenario: traffic (target, achieved, failed), then replicas."""
+def _summary_html(checks: Sequence[CheckResult]) -> str:
+    """One row per approach (as Sonobuoy shows plugins): counts and the failed checks, linked."""
+    if not checks:
+        return '<p class="muted">No checks ran.</p>'
+    rows = []
+    for approach, status, tally, failed in approach_rows(checks):
+        links = ", ".join(
+            f'<a href="#failure-{escape(_slug(c.id))}" title="{escape(c.title)}">'
+            f"{escape(_short_id(c))}</a>"
+            for c in failed
+        )
+        cells = "".join(
+            f'<td class="num">{tally[k] or ""}</td>'
+            for k in ("passed", "failed", "skipped", "error")
+        )
+        rows.append(
+            f'<tr class="approach-{status}"><th>{escape(approach)}</th><td>{_badge(status)}</td>'
+            f'{cells}<td class="failed-checks">{links}</td></tr>'
+        )
+    return (
+        '<table class="approaches"><tr><th>approach</th><th>verdict</th><th>passed</th>'
+        "<th>failed</th><th>skipped</th><th>errors</th><th>failed checks</th></tr>"
+        f"{''.join(rows)}</table>"
+    )
+
+
+def failure_markers(checks: Sequence[CheckResult], scenario: str) -> list[Marker]:
+    """The moments the scenario's checks failed (``evidence["failed_at"]``), for its charts."""
+    return [
+        Marker(
+            float(c.evidence["failed_at"]),
+            f"{c.id} failed: {_first_line(c.message)}",
+            "#000",
+            symbol="✕",
+        )
+        for c in checks
+        if c.scenario == scenario
+        and c.status in ("failed", "error")
+        and isinstance(c.evidence.get("failed_at"), int | float)
+    ]
+
+
+# Up to three models on one traffic chart stay apart by the target's dash pattern.
+_TARGET_DASHES = ("6 4", "2 3", "10 3 2 3")
+_LATENCY = (("p50", "", 1.4), ("p95", "6 3", 1.4), ("p99", "2 2", 1.8))
+
+
+def scenario_charts(
+    timeline: Timeline, *, virtual_time: bool = False, failures: Sequence[Marker] = ()
+) -> list[str]:
+    """The charts of one scenario: traffic (target, achieved, failed), latency, then replicas.
+
+    Replicas are what checks judge: a Model's available replicas (solid) beside its spec
+    (wide, pale, dashed); a Server's status beside its spec. ``failures`` mark when a check
+    failed (black flags); condition changes are numbered flags.
+    """
     end = max(timeline.end, 1.0)
     x_range = (0.0, end)
+    x_label = "virtual time (s, twin clock)" if virtual_time else "time since scenario start (s)"
     markers = [
         Marker(
             group[0].t,
@@ -366,51 +404,81 @@ def scenario_charts(timeline: Timeline) -> list[str]:
         )
         for group in condition_groups(timeline)
     ]
+    markers += list(failures)
     charts = []
     models = timeline.models_with_traffic()
     if models:
         series: list[Series] = []
+        latency: list[Series] = []
         failed: dict[int, float] = {}
         for index, model in enumerate(models):
             seconds = timeline.traffic_for(model)
             colour = PALETTE[index % len(PALETTE)]
             series.append(
+                Series(f"{model} achieved rps", [(s.t, float(s.sent)) for s in seconds], colour)
+            )
+            series.append(
                 Series(
                     f"{model} target rps",
                     [(s.t, s.target_rps) for s in seconds],
-                    colour,
-                    dashed=True,
+                    "#333",
+                    dash=_TARGET_DASHES[index % len(_TARGET_DASHES)],
+                    width=1.3,
                 )
-            )
-            series.append(
-                Series(f"{model} achieved rps", [(s.t, float(s.sent)) for s in seconds], colour)
             )
             for s in seconds:
                 failed[s.t] = failed.get(s.t, 0.0) + s.failed_total
+            for name, dash, width in _LATENCY:
+                points = [
+                    (s.t, float(value))
+                    for s in seconds
+                    if (value := getattr(s, f"{name}_ms")) is not None
+                ]
+                if points:
+                    latency.append(
+                        Series(f"{model} {name}", points, colour, dash=dash, width=width)
+                    )
         series.append(
             Series("failed requests/s", sorted(failed.items()), FAILED_COLOUR, style="bar")
         )
         charts.append(
             chart(
-                "Requests per second: target vs achieved, failed",
+                "Requests per second: target (dark, dashed) vs achieved, failed (red bars)",
                 series,
                 markers=markers,
                 x_range=x_range,
                 y_label="requests/s",
+                x_label=x_label,
             )
         )
+        if latency:
+            charts.append(
+                chart(
+                    "Latency per second: p50 (solid), p95 (dashed), p99 (dotted)",
+                    latency,
+                    markers=markers,
+                    x_range=x_range,
+                    y_label="latency (ms)",
+                    x_label=x_label,
+                )
+            )
     replica_series: list[Series] = []
-    for index, ref in enumerate(timeline.refs()):
+    refs = timeline.refs()
+    for index, ref in enumerate(refs):
         samples = timeline.replica_series(ref)
         colour = PALETTE[index % len(PALETTE)]
-        for label, pick, dashed in (
-            ("spec", lambda s: s.spec, True),
-            ("status", lambda s: s.status, False),
+        judged = "available" if ref.startswith("model/") else "status"
+        offset = (index - (len(refs) - 1) / 2) * 2.5  # objects at equal counts side by side
+        for label, pick, style in (
+            ("spec", lambda s: s.spec, {"dash": "6 4", "width": 4.0, "opacity": 0.35}),
+            (judged, lambda s, f=judged: getattr(s, f), {"width": 1.6}),
         ):
             points = [(s.t, float(pick(s))) for s in samples if pick(s) is not None]
             if points:
                 points.append((end, points[-1][1]))
-                replica_series.append(Series(f"{ref} {label}", points, colour, "step", dashed))
+                replica_series.append(
+                    Series(f"{ref} {label}", points, colour, "step", offset=offset, **style)
+                )
     for index, ref in enumerate(sorted({h.ref for h in timeline.hpa})):
         points = [(h.t, float(h.desired)) for h in timeline.hpa_for(ref)]
         colour = PALETTE[(len(timeline.refs()) + index) % len(PALETTE)]
@@ -418,11 +486,13 @@ def scenario_charts(timeline: Timeline) -> list[str]:
     if replica_series:
         charts.append(
             chart(
-                "Replicas: models and servers (spec dashed, status solid), HPA desired (dots)",
+                "Replicas: spec (wide, pale, dashed); Model available / Server status (solid); "
+                "HPA desired (dots); objects a few px apart",
                 replica_series,
                 markers=markers,
                 x_range=x_range,
                 y_label="replicas",
+                x_label=x_label,
                 integer_y=True,
             )
         )
@@ -442,12 +512,16 @@ def condition_groups(timeline: Timeline, share: float = 0.01) -> list[list[Condi
     return groups
 
 
-def _scenario_html(scenario: ScenarioRecord) -> str:
+def _scenario_html(
+    scenario: ScenarioRecord, checks: Sequence[CheckResult] = (), *, virtual_time: bool = False
+) -> str:
     timeline = scenario.timeline
     parts = [f'<h3 id="scenario-{escape(_slug(scenario.name))}">{escape(scenario.name)}</h3>']
     if scenario.description:
         parts.append(f"<p>{escape(scenario.description)}</p>")
-    charts = scenario_charts(timeline)
+    charts = scenario_charts(
+        timeline, virtual_time=virtual_time, failures=failure_markers(checks, scenario.name)
+    )
     parts += [f"<figure>{c}</figure>" for c in charts]
     if not charts:
         parts.append('<p class="muted">Nothing was recorded for this scenario.</p>')
@@ -517,15 +591,16 @@ def render_html(
         "<h1>Seldon Core 2 autoscaling conformance</h1>",
         f'<p class="summary">{_badge(status)} {escape(summary_line(checks, facts))}</p>',
         f'<table class="facts">{fact_rows}</table>',
-        "<h2>Approaches × checks</h2>",
-        _matrix_html(checks),
+        "<h2>Approaches</h2>",
+        _summary_html(checks),
     ]
     if failures:
         body.append("<h2>Failures</h2>")
         body += [_failure_html(c) for c in failures]
     if scenarios:
         body.append("<h2>Scenarios</h2>")
-        body += [_scenario_html(s) for s in scenarios]
+        virtual = facts.backend == "twin"
+        body += [_scenario_html(s, checks, virtual_time=virtual) for s in scenarios]
     body += ["<h2>Checks</h2>", _check_rows(checks)]
     if skipped:
         body.append("<h2>Skipped</h2>")

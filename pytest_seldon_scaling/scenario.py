@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 
 from .cluster import SeldonCluster
-from .expect import ExpectationFailed, condition
-from .lint import ServerView, Setup, hosted_models
+from .conditions import condition, is_ready
+from .expect import ExpectationFailed
 from .load.profile import Hold, LoadProfile, Ramp
 from .manifests import Manifest
 from .quantity import parse_quantity
 from .settings import SeldonSettings
+from .setup import ServerView, Setup, hosted_models
 from .twin.operator import ScalingSpecError, validated_scaling_spec
 
 INFER_RPS = "infer_rps"
@@ -43,6 +44,9 @@ class Steps:
             value = assertion()
         except AssertionError as failure:
             self.outcomes[check_id] = failure
+            at = getattr(failure, "at", None)
+            if at is not None:
+                self.evidence[check_id]["failed_at"] = at  # flagged on the scenario's charts
             return None
         self.outcomes[check_id] = None
         return value
@@ -52,6 +56,7 @@ class Steps:
 
     def report(self, check_id: str, evidence: dict) -> None:
         """Inside the check's test: pass, fail with the kept message, or skip with the reason."""
+        __tracebackhide__ = True  # the failure is the check's message, not this frame
         evidence.update(self.evidence.get(check_id, {}))
         evidence["scenario"] = self.name
         if check_id not in self.outcomes:
@@ -60,7 +65,8 @@ class Steps:
         if isinstance(outcome, str):
             pytest.skip(outcome)
         if outcome is not None:
-            raise outcome
+            # The check's message and timeline table, not the frames of the scenario fixture.
+            pytest.fail(str(outcome) or repr(outcome), pytrace=False)
 
 
 # -- what the manifests describe --------------------------------------------------------------
@@ -197,7 +203,7 @@ def objects_for(
         if manifest is not None and not (isinstance(item, ServerView) and item.from_chart):
             wanted.append(copy.deepcopy(manifest.obj))
     support = [copy.deepcopy(m.obj) for m in manifests if m.kind == "ServerConfig"]
-    support += [copy.deepcopy(m.obj) for m in setup.adapters]
+    support += [copy.deepcopy(a.manifest.obj) for a in setup.adapters]
     return support + wanted
 
 
@@ -245,11 +251,6 @@ def hpa_profile(case: ModelHPACase, settings: SeldonSettings) -> tuple[LoadProfi
     return profile, peak
 
 
-def is_ready(obj: dict) -> bool:
-    ready = condition(obj, "Ready")
-    return ready is not None and ready.get("status") == "True"
-
-
 def wait_ready(cluster: SeldonCluster, ref: str, timeout: float) -> None:
     """Wait until an object's Ready condition is True (the scenario cannot start otherwise)."""
     cluster.wait_until(lambda: is_ready(cluster.get(ref)), timeout, what=f"{ref} Ready=True")
@@ -258,10 +259,10 @@ def wait_ready(cluster: SeldonCluster, ref: str, timeout: float) -> None:
 def model_ready_at_end(cluster: SeldonCluster, ref: str) -> bool:
     obj = cluster.get(ref)
     if not is_ready(obj):
-        ready = condition(obj, "ModelReady") or {}
+        ready = condition(obj, "ModelReady")
+        state = "absent" if ready is None else f"{ready.status} ({ready.message}: {ready.reason})"
         raise ExpectationFailed(
-            f"{ref} did not recover: ModelReady={ready.get('status')} "
-            f"({ready.get('message')}: {ready.get('reason')}) at the end of the scenario"
+            f"{ref} did not recover: ModelReady={state} at the end of the scenario"
         )
     return True
 

@@ -31,22 +31,39 @@ FAILED_COLOUR = "#d62728"
 @dataclass(frozen=True)
 class Series:
     """One line of a chart. ``style``: ``line``, ``step`` (value held until the next point),
-    ``bar`` (one bar per point, one x unit wide) or ``dots``."""
+    ``bar`` (one bar per point, one x unit wide) or ``dots``.
+
+    Points are drawn in time order; points at one time keep the order given, so a step line
+    ends a moment at the last value recorded for it. ``dash`` is an SVG dash pattern
+    (``dashed`` picks ``"6 4"``), ``width`` the stroke width and ``opacity`` its alpha: lines
+    that may coincide (spec and available replicas) stay apart by dash, width and alpha, and
+    ``offset`` draws a series a few pixels higher so equal counts of several objects show.
+    """
 
     label: str
     points: Sequence[tuple[float, float]]
     colour: str = PALETTE[0]
     style: str = "line"
     dashed: bool = False
+    dash: str = ""
+    width: float = 1.8
+    opacity: float = 1.0
+    offset: float = 0.0  # pixels up: equal values of several series stay side by side
+
+    @property
+    def dash_pattern(self) -> str:
+        return self.dash or ("6 4" if self.dashed else "")
 
 
 @dataclass(frozen=True)
 class Marker:
-    """A moment on the time axis, drawn as a numbered flag with a tooltip."""
+    """A moment on the time axis, drawn as a numbered flag with a tooltip; a marker with a
+    ``symbol`` shows it instead of a number (and takes no number)."""
 
     x: float
     label: str
     colour: str = FAILED_COLOUR
+    symbol: str = ""
 
 
 def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
@@ -92,12 +109,14 @@ def chart(
     markers: Sequence[Marker] = (),
     x_range: tuple[float, float] | None = None,
     y_label: str = "",
+    x_label: str = "time (s)",
     integer_y: bool = False,
     width: int = 960,
     height: int = 260,
 ) -> str:
-    """An SVG chart of ``series`` over time, with a legend and numbered ``markers``."""
-    left, right, bottom = 56, 16, 34
+    """An SVG chart of ``series`` over time, with a legend, axis titles and numbered
+    ``markers``."""
+    left, right, bottom = 56, 16, 48
     legend, rows = _legend(series, left, width - right)
     top = 30 + 16 * rows
     height += 16 * (rows - 1)
@@ -146,21 +165,32 @@ def chart(
             f'stroke="#999"/><text x="{x:.1f}" y="{top + plot_h + 16}" font-size="11" '
             f'text-anchor="middle">{label}</text>'
         )
+    if x_label:
+        out.append(
+            f'<text class="x-label" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 32}" '
+            f'font-size="11" text-anchor="middle">{escape(x_label)}</text>'
+        )
     if y_label:
         out.append(
             f'<text x="12" y="{top + plot_h / 2:.1f}" font-size="11" text-anchor="middle" '
             f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">{escape(y_label)}</text>'
         )
     out.append("".join(_draw(s, px, py) for s in series))
-    for number, marker in enumerate(markers, 1):
+    number = 0
+    for marker in markers:
+        if not marker.symbol:
+            number += 1
+        flag = marker.symbol or str(number)
+        tip = f"t={_fmt(marker.x)}s {marker.label}"
+        tip = tip if marker.symbol else f"[{number}] {tip}"
         x = px(marker.x)
         out.append(
-            f'<g class="marker"><title>{escape(f"[{number}] t={_fmt(marker.x)}s {marker.label}")}'
+            f'<g class="marker"><title>{escape(tip)}'
             f'</title><line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + plot_h}" '
             f'stroke="{marker.colour}" stroke-dasharray="2 3" stroke-width="1"/>'
             f'<rect x="{x - 8:.1f}" y="{top - 13}" width="16" height="12" rx="2" '
             f'fill="{marker.colour}"/><text x="{x:.1f}" y="{top - 4}" font-size="9" '
-            f'fill="#fff" text-anchor="middle">{number}</text></g>'
+            f'fill="#fff" text-anchor="middle">{escape(flag)}</text></g>'
         )
     out.append(legend)
     out.append("</svg>")
@@ -171,8 +201,9 @@ def _draw(series: Series, px, py) -> str:
     if not series.points:
         return ""
     colour, label = series.colour, escape(series.label)
-    dash = ' stroke-dasharray="6 4"' if series.dashed else ""
-    points = sorted(series.points)
+    dash = f' stroke-dasharray="{series.dash_pattern}"' if series.dash_pattern else ""
+    alpha = f' stroke-opacity="{series.opacity:g}"' if series.opacity < 1 else ""
+    points = sorted(series.points, key=lambda point: point[0])
     if series.style == "bar":
         bars = [
             f'<rect x="{px(x):.1f}" y="{py(y):.1f}" width="{max(1.0, px(x + 1) - px(x)):.1f}" '
@@ -190,12 +221,12 @@ def _draw(series: Series, px, py) -> str:
     coords: list[tuple[float, float]] = []
     for index, (x, y) in enumerate(points):
         if series.style == "step" and index:
-            coords.append((px(x), py(points[index - 1][1])))
-        coords.append((px(x), py(y)))
+            coords.append((px(x), py(points[index - 1][1]) - series.offset))
+        coords.append((px(x), py(y) - series.offset))
     text = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     return (
         f'<polyline class="series" data-label="{label}" points="{text}" fill="none" '
-        f'stroke="{colour}" stroke-width="1.8"{dash}/>'
+        f'stroke="{colour}" stroke-width="{series.width:g}"{dash}{alpha}/>'
     )
 
 
@@ -211,8 +242,9 @@ def _legend(series: Sequence[Series], left: float, right: float) -> tuple[str, i
             f'<rect x="{x:.0f}" y="{y - 8:.0f}" width="14" height="8" fill="{s.colour}"/>'
             if s.style == "bar"
             else f'<line x1="{x:.0f}" x2="{x + 14:.0f}" y1="{y - 4:.0f}" y2="{y - 4:.0f}" '
-            f'stroke="{s.colour}" stroke-width="2"'
-            + (' stroke-dasharray="4 2"' if s.dashed else "")
+            f'stroke="{s.colour}" stroke-width="{max(2.0, s.width):g}"'
+            + (f' stroke-dasharray="{s.dash_pattern}"' if s.dash_pattern else "")
+            + (f' stroke-opacity="{s.opacity:g}"' if s.opacity < 1 else "")
             + "/>"
         )
         items.append(

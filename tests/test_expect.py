@@ -832,3 +832,34 @@ def test_on_the_twin_a_model_outgrowing_its_server_is_schedule_failed_but_servin
     expect.zero_downtime(run)
     with pytest.raises(expect.ExpectationFailed, match="did not converge to 5 available"):
         expect.converges(twin, "model/iris-dedicated", 5, within="1m", field="available")
+
+
+# -- one way to name objects, the clock, short failures -------------------------------------
+
+
+def test_every_helper_takes_kind_slash_name_and_kubectl_aliases(cluster):
+    from pytest_seldon_scaling.handle import SeldonHandle
+
+    cluster.replicas(0, "model/irisa0", 2, 2)
+    _packed_cluster(cluster).sleep(30)
+    seldon = SeldonHandle(cluster, name="naming")
+    for ref in ("model/irisa0", "Model/irisa0", "models/irisa0"):
+        assert seldon.get(ref)["metadata"]["name"] == "irisa0"
+        assert expect.converges(seldon, ref, 2, within=10, stable_for=0) is not None
+    assert seldon.placement("server/mlserver") == seldon.placement("mlserver")
+    expect.packed(seldon, "server/mlserver", 2)
+    with pytest.raises(ValueError, match="'server/mlserver' is not a model reference"):
+        seldon.load("server/mlserver", "1m")
+    with pytest.raises(ValueError, match="expected '<kind>/<name>'"):
+        seldon.get("irisa0")  # no kind is implied by get
+
+
+def test_a_failure_records_when_it_happened_and_hides_the_helpers_frames(cluster):
+    cluster.replicas(0, "model/irisa0", 1, 1)
+    with pytest.raises(expect.ExpectationFailed) as failure:
+        expect.converges(cluster, "model/irisa0", 3, within="60s", stable_for="0s")
+    assert failure.value.at == cluster.now()
+    assert failure.traceback[-1].frame.f_locals.get("__tracebackhide__") is True
+    assert failure.traceback.filter(failure)[-1].name == (
+        "test_a_failure_records_when_it_happened_and_hides_the_helpers_frames"
+    )

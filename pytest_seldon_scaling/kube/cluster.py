@@ -661,7 +661,7 @@ def infer_rps_window(rules: builtins.list[dict]) -> float | None:
     user's adapter holds more than the Seldon rule.
     """
     for rule in rules:
-        configmap = {"metadata": {"name": "adapter"}, "data": {"config.yaml": ""}}
+        configmap = {"kind": "ConfigMap", "metadata": {"name": "adapter"}, "data": {}}
         configmap["data"]["config.yaml"] = yaml.safe_dump({"rules": [rule]})
         try:
             (parsed,) = parse_adapter_config(configmap)

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from ..cluster import KINDS, ref_of
+from ..conditions import condition, conditions_of
 from ..quantity import parse_quantity
 from ..timeline import HPASample
 
@@ -48,24 +49,6 @@ def replicas_of(obj: dict) -> tuple[int | None, int | None, int | None]:
         _int_or_none(status.get("replicas")),
         _int_or_none(status.get("availableReplicas")),
     )
-
-
-def conditions_of(obj: dict) -> dict[str, tuple[str, str, str]]:
-    """``{type: (status, reason, message)}`` from ``status.conditions`` (matched by type)."""
-    found = {}
-    for condition in (obj.get("status") or {}).get("conditions") or []:
-        if isinstance(condition, dict) and condition.get("type"):
-            found[condition["type"]] = (
-                str(condition.get("status", "Unknown")),
-                str(condition.get("reason", "") or ""),
-                str(condition.get("message", "") or ""),
-            )
-    return found
-
-
-def condition(obj: dict, type_: str) -> tuple[str, str, str] | None:
-    """One condition by type; None when the object does not carry it."""
-    return conditions_of(obj).get(type_)
 
 
 def _metric_value(current: dict) -> float | None:

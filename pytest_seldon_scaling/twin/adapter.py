@@ -21,12 +21,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import yaml
-
+from .. import adapter_rules
+from ..adapter_rules import AdapterConfigError, Matcher
 from ..hpa import MetricUnavailable
 from ..load.profile import ProfileError, parse_duration
 
-_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
 _QUERY = re.compile(
     r"^\s*(?P<agg>sum|avg|max|min)\s+by\s*\(\s*<<\.GroupBy>>\s*\)\s*\(\s*"
     r"(?P<fn>rate|irate|increase)\s*\(\s*<<\.Series>>\s*\{\s*<<\.LabelMatchers>>\s*\}\s*"
@@ -35,134 +34,59 @@ _QUERY = re.compile(
 )
 
 
-class AdapterConfigError(ValueError):
-    """An adapter ConfigMap the twin cannot use; the message names the object and field."""
-
-
-@dataclass(frozen=True)
-class Matcher:
-    label: str
-    op: str
-    value: str
-
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        actual = labels.get(self.label, "")
-        if self.op == "=":
-            return actual == self.value
-        if self.op == "!=":
-            return actual != self.value
-        found = re.fullmatch(self.value, actual) is not None
-        return found if self.op == "=~" else not found
-
-
 @dataclass(frozen=True)
 class AdapterRule:
-    """One ``rules[]`` entry, compiled."""
+    """One ``rules[]`` entry (parsed by :mod:`..adapter_rules`) with its query compiled."""
 
-    index: int
+    rule: adapter_rules.AdapterRule
     series: str
-    series_matchers: tuple[Matcher, ...]
-    resources: Mapping[str, tuple[str, str]]  # label -> (group, resource)
-    name_matches: str
-    name_as: str
     aggregation: str
     function: str
     window: float
 
+    @property
+    def index(self) -> int:
+        return self.rule.index
+
+    @property
+    def series_matchers(self) -> tuple[Matcher, ...]:
+        return tuple(m for m in self.rule.matchers or () if m.label != "__name__")
+
     def metric_name(self) -> str | None:
-        pattern = re.compile(self.name_matches)
-        if not pattern.search(self.series):
-            return None
-        replacement = re.sub(r"\$\{?(\d+)\}?", r"\\\1", self.name_as or "$0")
-        replacement = replacement.replace("\\0", "\\g<0>")
-        return pattern.sub(replacement, self.series) if self.name_as else self.series
+        return self.rule.metric_name()
 
     def label_for(self, group: str, resource: str) -> str | None:
-        for label, (rule_group, rule_resource) in self.resources.items():
-            if rule_group == group and _singular(rule_resource) == _singular(resource):
-                return label
-        return None
-
-
-def _singular(resource: str) -> str:
-    resource = resource.lower()
-    return resource[:-1] if resource.endswith("s") else resource
+        return self.rule.label_for(group, resource)
 
 
 def parse_adapter_config(configmap: Mapping) -> list[AdapterRule]:
-    """The rules of a Prometheus Adapter ConfigMap (``data["config.yaml"]``)."""
-    name = f"ConfigMap/{(configmap.get('metadata') or {}).get('name', '')}"
-    text = (configmap.get("data") or {}).get("config.yaml")
-    if text is None:
+    """The custom-metric rules of a Prometheus Adapter ConfigMap (``data["config.yaml"]``)."""
+    name = adapter_rules.configmap_name(configmap)
+    if adapter_rules.config_text(configmap) is None:
         raise AdapterConfigError(f"{name}: data.config.yaml: missing")
-    try:
-        config = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise AdapterConfigError(f"{name}: data.config.yaml: not YAML ({error})") from None
-    rules = config.get("rules")
-    if not isinstance(rules, list):
+    config = adapter_rules.load_config(configmap) or {}
+    if not isinstance(config.get("rules"), list):
         raise AdapterConfigError(f"{name}: data.config.yaml rules: must be a list")
-    return [_parse_rule(name, i, rule) for i, rule in enumerate(rules)]
+    return [_compile(rule) for rule in adapter_rules.parse_rules(config, name) if not rule.external]
 
 
-def _parse_rule(name: str, index: int, rule: Mapping) -> AdapterRule:
-    where = f"{name}: data.config.yaml rules[{index}]"
-    if not isinstance(rule, Mapping):
-        raise AdapterConfigError(f"{where}: must be a mapping")
-    series_query = str(rule.get("seriesQuery") or "").strip()
-    matchers = _parse_selector(series_query, f"{where}.seriesQuery")
-    names = [m.value for m in matchers if m.label == "__name__" and m.op == "="]
-    if not names:
-        raise AdapterConfigError(f'{where}.seriesQuery: needs {{__name__="<series>"}}')
-    resources: dict[str, tuple[str, str]] = {}
-    for label, target in ((rule.get("resources") or {}).get("overrides") or {}).items():
-        if not isinstance(target, Mapping) or "resource" not in target:
-            raise AdapterConfigError(f"{where}.resources.overrides.{label}: needs resource")
-        resources[label] = (str(target.get("group", "")), str(target["resource"]))
-    naming = rule.get("name") or {}
-    query = str(rule.get("metricsQuery") or "")
-    match = _QUERY.match(query)
+def _compile(rule: adapter_rules.AdapterRule) -> AdapterRule:
+    if rule.problems:
+        raise AdapterConfigError(f"{rule.where}.{rule.problems[0]}")
+    if rule.series is None or not any(m.label == "__name__" for m in rule.matchers or ()):
+        raise AdapterConfigError(f'{rule.where}.seriesQuery: needs {{__name__="<series>"}}')
+    match = _QUERY.match(rule.metrics_query)
     if match is None:
         raise AdapterConfigError(
-            f"{where}.metricsQuery: the twin evaluates '<sum|avg|max|min> by (<<.GroupBy>>) "
-            f"(<rate|irate|increase>(<<.Series>>{{<<.LabelMatchers>>}}[W]))', not {query!r}"
+            f"{rule.where}.metricsQuery: the twin evaluates '<sum|avg|max|min> by (<<.GroupBy>>) "
+            f"(<rate|irate|increase>(<<.Series>>{{<<.LabelMatchers>>}}[W]))', not "
+            f"{rule.metrics_query!r}"
         )
     try:
         window = parse_duration(match["window"])
     except ProfileError as error:
-        raise AdapterConfigError(f"{where}.metricsQuery: {error}") from None
-    return AdapterRule(
-        index=index,
-        series=names[0],
-        series_matchers=tuple(m for m in matchers if m.label != "__name__"),
-        resources=resources,
-        name_matches=str(naming.get("matches") or "^(.*)$"),
-        name_as=str(naming.get("as") or ""),
-        aggregation=match["agg"],
-        function=match["fn"],
-        window=window,
-    )
-
-
-def _parse_selector(text: str, where: str) -> list[Matcher]:
-    body = text.strip()
-    prefix, brace, rest = body.partition("{")
-    matchers: list[Matcher] = []
-    if prefix.strip():
-        matchers.append(Matcher("__name__", "=", prefix.strip()))
-    if not brace:
-        return matchers
-    if not rest.rstrip().endswith("}"):
-        raise AdapterConfigError(f"{where}: unbalanced braces in {text!r}")
-    inner = rest.rstrip()[:-1]
-    position = 0
-    while position < len(inner.strip()):
-        found = _MATCHER.match(inner, position)
-        if found is None:
-            raise AdapterConfigError(f"{where}: cannot parse label matcher at {inner[position:]!r}")
-        matchers.append(Matcher(found[1], found[2], found[3]))
-        position = found.end()
-    return matchers
+        raise AdapterConfigError(f"{rule.where}.metricsQuery: {error}") from None
+    return AdapterRule(rule, rule.series, match["agg"], match["fn"], window)
 
 
 # -- samples and queries ---------------------------------------------------------------------

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_seldon_scaling.adapter_rules import parse_rules
 from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.lint import (
     Finding,
-    adapter_rules,
     exit_code,
     format_text,
     lint,
@@ -191,9 +191,13 @@ def test_reference_kind_problems():
     ],
 )
 def test_adapter_rule_parsing(rule, names, resources):
-    (parsed,) = adapter_rules({"rules": [rule]})
-    assert parsed.metric_names == (None if names is None else frozenset(names))
-    assert parsed.resources == (None if resources is None else frozenset(resources))
+    (parsed,) = parse_rules({"rules": [rule]}, "ConfigMap/adapter")
+    assert parsed.metric_names() == (None if names is None else frozenset(names))
+    served = {kind for kind in ("Model", "Server", "pods") if parsed.serves(kind)}
+    if resources is None:
+        assert parsed.serves("Model") is None  # a template maps whatever the series carries
+    else:
+        assert served == set(resources)
     assert not parsed.external
 
 
@@ -201,8 +205,8 @@ def test_adapter_without_the_metric_and_external_rules():
     text = (CASES / "SCL006" / "pass.yaml").read_text().replace('"as": "infer_rps"', '"as": "rps"')
     (message,) = messages("SCL006", text)
     assert message.startswith("no adapter rule exposes custom metric infer_rps (rules expose: rps)")
-    (external,) = adapter_rules({"externalRules": [{"seriesQuery": "queue_depth"}]})
-    assert external.external and external.metric_names == frozenset({"queue_depth"})
+    (external,) = parse_rules({"externalRules": [{"seriesQuery": "queue_depth"}]}, "ConfigMap/a")
+    assert external.external and external.metric_names() == frozenset({"queue_depth"})
 
 
 def test_server_runtime_merges_server_over_server_config():
@@ -277,9 +281,12 @@ def test_cli_text_output_and_exit_codes(capsys):
     fail = CASES / "SCL002" / "fail.yaml"
     assert main(["lint", str(fail)]) == 1
     out = capsys.readouterr().out
-    assert f"{fail}:43: SCL002 error HorizontalPodAutoscaler/irisa0-model-hpa: " in out
+    assert (
+        f"{fail}:43:9: SCL002 (value-target-on-model) error "
+        "HorizontalPodAutoscaler/irisa0-model-hpa: "
+    ) in out
     assert main(["lint", str(CASES / "SCL014" / "fail.yaml")]) == 0  # warnings only
-    assert "SCL014 warning Server/mlserver" in capsys.readouterr().out
+    assert "SCL014 (server-min-max-myth) warning Server/mlserver" in capsys.readouterr().out
 
 
 def test_cli_json_output(capsys):

@@ -46,12 +46,14 @@ def run_suite(pytester: pytest.Pytester, *paths: Path, args: tuple[str, ...] = (
 
 def test_one_check_per_rule_with_errors_listed_one_per_line(pytester):
     path = CASES / "SCL007" / "fail.yaml"
-    result = run_suite(pytester, path, args=("-rf",))
-    result.assert_outcomes(passed=len(RULES) - 1, failed=1, warnings=2)
+    # -W error: the two info findings (SCL006 unchecked metric, SCL013) are no warnings
+    result = run_suite(pytester, path, args=("-rf", "-W", "error"))
+    result.assert_outcomes(passed=len(RULES) - 1, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*test_lint*SCL007-model-hpa-above-server-capacity*",
-            f"{path}:32: SCL007 error HorizontalPodAutoscaler/irisa0-model-hpa: the HPA may ask*",
+            f"{path}:32:3: SCL007 (model-hpa-above-server-capacity) error "
+            "HorizontalPodAutoscaler/irisa0-model-hpa: the HPA may ask*",
         ]
     )
 
@@ -60,7 +62,9 @@ def test_warnings_do_not_fail_but_are_listed(pytester):
     path = CASES / "SCL014" / "fail.yaml"
     result = run_suite(pytester, path)
     result.assert_outcomes(passed=len(RULES), warnings=1)
-    result.stdout.fnmatch_lines([f"*SeldonLintWarning: {path}:5: SCL014 warning Server/mlserver:*"])
+    result.stdout.fnmatch_lines(
+        [f"*SeldonLintWarning: {path}:5:1: SCL014 (server-min-max-myth) warning Server/mlserver:*"]
+    )
 
 
 def test_item_ids_are_stable(pytester):
@@ -100,3 +104,25 @@ def test_run_settings_describe_the_cluster(pytester, server_autoscaling, warning
     pytester.makepyfile(test_lint=SUITE.read_text())
     result = pytester.runpytest_inprocess(*ISOLATED, "-k", "SCL011 or SCL015")
     result.assert_outcomes(passed=2, warnings=warnings)
+
+
+def test_run_settings_are_named_by_their_options_and_lint_is_its_own_approach(pytester, tmp_path):
+    import json
+
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "no:cacheprovider",
+        "--seldon-cluster",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_lint",
+        "--seldon-packing=true",
+        "--seldon-packing-percentage=0.5",  # a fraction the setup chart cannot install
+        f"--seldon-report={tmp_path}",
+    )
+    result.assert_outcomes(passed=len(RULES) - 1, failed=1)
+    out = result.stdout.str()
+    assert "SCL020 (packing-percentage-fraction) error HelmValues/" in out
+    assert "--seldon-server-autoscaling/--seldon-packing*/--seldon-model-autoscaling options" in out
+    assert "<--seldon" not in out
+    checks = json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert {c["approach"] for c in checks} == {"Static lint (SCL rules)"}

@@ -107,35 +107,63 @@ def test_html_is_one_self_contained_page(tmp_path, facts, checks, scenarios):
     assert "Passed: 3, Failed: 1, Skipped: 1, Errors: 1" in html
 
 
-def test_html_shows_matrix_failures_and_plots(facts, checks, scenarios):
+def _table(html: str, css_class: str) -> str:
+    start = html.index(f'<table class="{css_class}">')
+    return html[start : html.index("</table>", start)]
+
+
+def test_html_summary_is_one_row_per_approach_failures_first(facts, checks, scenarios):
     html = report.render_html(facts, checks, scenarios)
-    matrix = html[
-        html.index('<table class="matrix">') : html.index("</table>", html.index("matrix"))
+    summary = _table(html, "approaches")
+    rows = re.findall(r"<tr class=\"approach-(\w+)\"><th>([^<]+)</th>", summary)
+    assert rows == [
+        ("failed", "model-hpa"),
+        ("failed", "server-native"),
+        ("passed", "model-and-server-hpa"),
+        ("skipped", "lag-autoscaling"),
     ]
-    assert matrix.count("<tr>") == 1 + 4  # header + four approaches
-    assert "zero-downtime" in matrix and "follows-prediction" in matrix
-    assert 'href="#failure-model-hpa.zero-downtime"' in matrix  # failures link to why
+    model_hpa = summary[
+        summary.index("<th>model-hpa</th>") : summary.index(
+            "</tr>", summary.index("<th>model-hpa</th>")
+        )
+    ]
+    # counts: 2 passed, 1 failed; the failed check linked to its section
+    assert re.findall(r'<td class="num">(\d*)</td>', model_hpa) == ["2", "1", "", ""]
+    assert '<a href="#failure-model-hpa.zero-downtime"' in model_hpa
     assert 'id="failure-model-hpa.zero-downtime"' in html
-    assert 'href="#check-model-hpa.follows-prediction"' in matrix
     assert 'id="check-model-hpa.follows-prediction"' in html
-    # failed and errored checks show their message, escaped, in a <pre>
     assert "<pre>4 of 2160 requests" in html
     assert "&lt;ScheduleFailed &amp; drain&gt;" in html
     assert "ClusterError: get server/mlserver: connection refused" in html
     svgs = re.findall(r'<svg [^>]*data-points="(\d+)"', html)
-    assert len(svgs) == 2 and all(int(n) > 0 for n in svgs)
+    assert len(svgs) == 3 and all(int(n) > 0 for n in svgs)  # traffic, latency, replicas
     assert "irisa0 target rps" in html and "irisa0 achieved rps" in html
     assert "failed requests/s" in html
-    assert "model/irisa0 spec" in html and "server/mlserver status" in html
+    assert "irisa0 p50" in html and "irisa0 p95" in html and "irisa0 p99" in html
+    assert ">latency (ms)<" in html and ">virtual time (s, twin clock)<" in html
+    assert "model/irisa0 spec" in html and "model/irisa0 available" in html
+    assert "server/mlserver status" in html
     assert "hpa/irisa0-hpa desired" in html
     assert "ModelReady=False ScheduleFailed" in html  # a condition marker's tooltip
 
 
-def test_matrix_marks_checks_an_approach_does_not_have(checks):
-    approaches, names, cells = report.matrix(checks)
-    assert approaches == ["model-hpa", "model-and-server-hpa", "lag-autoscaling", "server-native"]
-    assert "schedule-failed" in names
-    assert ("model-hpa", "schedule-failed") not in cells
+def test_a_failed_check_is_flagged_on_its_scenarios_charts(facts, checks, scenarios):
+    checks[1].evidence["failed_at"] = 212.0
+    html = report.render_html(facts, checks, scenarios)
+    flags = re.findall(r"<title>t=212s model-hpa.zero-downtime failed: 4 of 2160", html)
+    assert len(flags) == 3  # on each of the scenario's charts, flagged ✕, not numbered
+    assert html.count('text-anchor="middle">✕</text>') == 3
+    checks[1].scenario = "another scenario"
+    assert "t=212s model-hpa.zero-downtime" not in report.render_html(facts, checks, scenarios)
+
+
+def test_replica_chart_draws_what_checks_judge_available_replicas():
+    timeline = Timeline()
+    timeline.record_replicas(0, "model/m", 3, 3, 2)  # spec 3, status 3, available 2
+    html = report.scenario_charts(timeline)[0]
+    assert 'data-label="model/m available"' in html and 'data-label="model/m spec"' in html
+    assert 'data-label="model/m status"' not in html
+    assert ">time since scenario start (s)<" in html
 
 
 def test_scenario_without_records_says_so(facts):
@@ -195,3 +223,18 @@ def test_condition_changes_at_one_moment_make_one_marker():
     html = report.scenario_charts(timeline)[0]
     assert html.count('class="marker"') == 2
     assert "[1] t=10s model/m ModelReady=False ScheduleFailed; model/m Ready=False" in html
+
+
+def test_target_and_achieved_rps_are_told_apart(scenarios):
+    html = report.scenario_charts(scenarios[0].timeline, virtual_time=True)[0]
+
+    def stroke(label: str) -> str:
+        return re.search(rf'data-label="{label}"[^>]*stroke="([^"]+)"', html)[1]
+
+    assert stroke("irisa0 target rps") != stroke("irisa0 achieved rps")
+    target = re.search(r'data-label="irisa0 target rps"[^>]*>', html)[0]
+    assert "stroke-dasharray" in target
+    # the target is drawn after (over) the achieved line, so it is never hidden under it
+    assert html.index('data-label="irisa0 target rps"') > html.index(
+        'data-label="irisa0 achieved rps"'
+    )

@@ -90,3 +90,66 @@ def test_empty_chart_is_still_a_chart():
     svg = chart("nothing", [])
     assert 'data-points="0"' in svg
     ET.fromstring(svg)
+
+
+def _polyline(svg: str, label: str) -> list[tuple[float, float]]:
+    root = ET.fromstring(svg)
+    for element in root.iter("{http://www.w3.org/2000/svg}polyline"):
+        if element.get("data-label") == label:
+            return [tuple(map(float, p.split(","))) for p in element.get("points").split()]
+    raise AssertionError(f"no polyline {label!r}")
+
+
+def _value_of_y(svg: str, y: float) -> float:
+    """Invert the y axis from the gridline labels the chart drew."""
+    ticks = [
+        (float(m[1]), float(m[2]))
+        for m in re.finditer(r'y1="([\d.]+)" y2="[\d.]+" stroke="#eee"/><text [^>]*>([\d.]+)<', svg)
+    ]
+    (y_a, v_a), (y_b, v_b) = ticks[0], ticks[-1]
+    return v_a + (y - y_a) * (v_b - v_a) / (y_b - y_a)
+
+
+def test_step_line_ends_each_moment_at_the_last_recorded_value():
+    # Two samples at t=10 (3, then back to 1): the line must end at 1, not at the higher one.
+    samples = [(0.0, 1.0), (10.0, 3.0), (10.0, 1.0), (1100.0, 1.0)]
+    svg = chart("replicas", [Series("model spec", samples, style="step")], integer_y=True)
+    drawn = _polyline(svg, "model spec")
+    values = [round(_value_of_y(svg, y), 6) for _, y in drawn]
+    assert values[-1] == 1.0
+    # t=0: 1, held to t=10, up to 3, back to 1 at t=10, held to t=1100
+    assert values == [1.0, 1.0, 3.0, 3.0, 1.0, 1.0, 1.0]
+
+
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9)), min_size=1, max_size=30))
+def test_drawn_step_path_holds_the_data_value_at_every_time(samples):
+    points = [(float(t), float(v)) for t, v in samples]
+    svg = chart("x", [Series("s", points, style="step")], x_range=(0.0, 60.0), integer_y=True)
+    drawn = _polyline(svg, "s")
+    in_order = sorted(points, key=lambda p: p[0])  # stable: same-time samples keep their order
+    values = [_value_of_y(svg, y) for _, y in drawn]
+    assert values[-1] == pytest.approx(in_order[-1][1], abs=0.05)
+    recorded = {v for _, v in points}
+    assert all(min(abs(v - r) for r in recorded) < 0.05 for v in values)
+
+
+def test_axis_titles_and_dash_patterns():
+    svg = chart(
+        "rps",
+        [
+            Series("achieved", [(0, 1), (5, 2)]),
+            Series("target", [(0, 1), (5, 2)], dash="2 3", width=1.2, opacity=0.5),
+        ],
+        x_label="virtual time (s)",
+        y_label="requests/s",
+    )
+    assert ">virtual time (s)</text>" in svg and ">requests/s</text>" in svg
+    assert 'stroke-dasharray="2 3"' in svg and 'stroke-opacity="0.5"' in svg
+
+
+def test_offset_keeps_equal_series_apart():
+    same = [(0.0, 2.0), (10.0, 2.0)]
+    svg = chart("r", [Series("a", same, style="step"), Series("b", same, style="step", offset=3)])
+    a, b = _polyline(svg, "a"), _polyline(svg, "b")
+    assert [x for x, _ in a] == [x for x, _ in b]
+    assert all(round(ya - yb, 1) == 3.0 for (_, ya), (_, yb) in zip(a, b, strict=True))
