@@ -198,6 +198,7 @@ def _open_twin(
         server_packing_enabled=settings.packing,
         server_packing_percentage=settings.packing_percentage,
         model_autoscaling_enabled=settings.model_autoscaling,
+        request_timeout_seconds=settings.request_timeout,
     )
     try:
         twin_settings = twin_settings.with_(**overrides)
