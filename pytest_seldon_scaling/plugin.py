@@ -116,7 +116,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     settings = resolve(config)
     try:
-        manifests = load_manifests(*settings.manifests) if settings.manifests else []
+        manifests = (
+            load_manifests(*settings.manifests, namespace=settings.namespace)
+            if settings.manifests
+            else []
+        )
     except ManifestError as error:
         raise pytest.UsageError(f"pytest-seldon-scaling: bad manifests:\n{error}") from None
     config.stash[RUN] = SeldonRun(settings, manifests)

@@ -239,7 +239,7 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         kube_context=raw("kube-context") or None,
         kubeconfig=raw("kubeconfig") or None,
         keep_cluster=bool(raw("keep-cluster")),
-        report_dir=convert("report", Path, None),
+        report_dir=convert("report", _report_dir, None),
         seed=convert("seed", int, 0),
         peak_rps=convert("peak-rps", _positive, None),
         ramp=convert("ramp", _positive_duration, 120.0),
@@ -316,6 +316,14 @@ def _packing_percentage(value: str) -> float:
             "25 % of scale-downs, any value >= 1 on every one)"
         )
     return number
+
+
+def _report_dir(value: str) -> Path:
+    path = Path(value)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise ValueError(f"{str(part)!r} is a file; the report needs a directory")
+    return path
 
 
 def _boolean(value: str | bool) -> bool:

@@ -47,3 +47,14 @@ def test_timeout_and_p99_limit_from_ini_keys(pytester):
     pytester.makeini("[pytest]\nseldon_request_timeout = 2s\nseldon_max_p99_ms = 250\n")
     result = pytester.runpytest("--seldon-cluster", "-s")
     result.stdout.fnmatch_lines(["*settings 1.0 2.0 250.0*"])
+
+
+def test_report_at_a_file_stops_the_run(pytester):
+    pytester.makepyfile(USES_CLUSTER)
+    pytester.path.joinpath("taken").write_text("not a directory\n")
+    for where in ("taken", "taken/inside"):
+        result = pytester.runpytest("--seldon-cluster", f"--seldon-report={where}")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines(
+            [f"*--seldon-report='{where}': 'taken' is a file; the report needs a directory*"]
+        )
