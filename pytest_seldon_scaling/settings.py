@@ -77,8 +77,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "request-timeout",
-        "the load client's per-request timeout: an answer later than this is a failed "
-        "request (Locust's, and the twin's, deadline)",
+        "the twin's load client per-request timeout: an answer later than this is a failed "
+        "request (the Locust driver on real clusters keeps its own 10s)",
         "10s",
         metavar="DURATION",
     ),
