@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from .cluster import KINDS, SELDON_API_VERSION, ref_of
-from .quantity import QuantityError, parse_quantity
+from .quantity import QuantityError, QuantityRangeError, parse_quantity
 
 HELM_VALUES = "HelmValues"
 SETUP_CHART = "seldon-core-v2-setup"
@@ -552,6 +552,9 @@ class _Checker:
             return
         try:
             amount = parse_quantity(value)
+        except QuantityRangeError:
+            self.fail(path, f"is out of range (beyond an int64), got {_show(value)}")
+            return
         except QuantityError:
             self.fail(path, f"must be a quantity (e.g. 3, 500m, 100Mi), got {_show(value)}")
             return

@@ -39,6 +39,10 @@ class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity."""
 
 
+class QuantityRangeError(QuantityError):
+    """A quantity too large for the int64 that ``Value()`` returns."""
+
+
 MAX_DIGITS = 64
 # Value() is an int64: nothing a Server, Model or HPA holds comes near it
 _LARGEST = Fraction(2**63 - 1)
@@ -70,13 +74,13 @@ def parse_quantity(value: str | int | float | Fraction) -> Fraction:
         exponent = int(match["exp"][1:])
         digits = len(match["number"].split(".")[0].lstrip("0"))
         if number and digits + exponent > 19:
-            raise QuantityError(f"{value!r} is out of range (beyond what an int64 can hold)")
+            raise QuantityRangeError(f"{value!r} is out of range (beyond what an int64 can hold)")
         # smaller than 1n: rounds up to 1n (checked before building a huge denominator)
         number = _NANO if number and exponent < -30 else number * Fraction(10) ** exponent
     suffix = match["suffix"] or ""
     number *= _BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix]
     if abs(number) > _LARGEST:
-        raise QuantityError(f"{value!r} is out of range (beyond what an int64 can hold)")
+        raise QuantityRangeError(f"{value!r} is out of range (beyond what an int64 can hold)")
     return -number if match["sign"] == "-" else number
 
 

@@ -90,7 +90,7 @@ def error_of(source, **options) -> str:
         ),
         pytest.param(
             MODEL + "  memory: 1e99999999\n",
-            "<string>:9: Model/iris: spec.memory: must be a quantity (e.g. 3, 500m, 100Mi), got "
+            "<string>:9: Model/iris: spec.memory: is out of range (beyond an int64), got "
             '"1e99999999"',
             id="quantity-exponent",
         ),
