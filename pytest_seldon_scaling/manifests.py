@@ -9,12 +9,25 @@ and autoscaling/v2 HPAs, as the CRDs and the Kubernetes API define them) and rai
 A YAML document without ``apiVersion``/``kind`` whose top-level keys are those of the Core 2
 setup chart (``autoscaling:``, ``serverConfig:``, ...) or servers chart (``mlserver:``,
 ``triton:``) is kept as helm values: its :attr:`Manifest.kind` is :data:`HELM_VALUES`.
+
+YAML is read as the Kubernetes API server reads it (sigs.k8s.io/yaml over go-yaml), with its
+bounds, so a hostile or broken file stops with one line instead of a hang or a traceback:
+requests are at most 3 MiB (kube-apiserver's request body limit, kubernetes/kubernetes #83261
+for CVE-2019-11253); an alias expansion that makes up most of a document fails as go-yaml's
+``document contains excessive aliasing`` (gopkg.in/yaml.v2 ``decode.go`` ``allowedAliasRatio``,
+ported below); nesting stops at :data:`MAX_DEPTH` levels (go-yaml stops at 10000, which Python's
+recursive YAML composer cannot reach; no Kubernetes object comes near 100); duplicate keys are
+errors, as ``kubectl apply --validate=strict`` (the default since Kubernetes 1.27) reports them;
+timestamps stay strings and keys become strings, as in Kubernetes' JSON.
 """
 
 from __future__ import annotations
 
+import base64
+import datetime
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +37,7 @@ from typing import Any
 import yaml
 
 from .cluster import KINDS, SELDON_API_VERSION, ref_of
-from .quantity import QuantityError, parse_quantity
+from .quantity import QuantityError, QuantityRangeError, parse_quantity
 
 HELM_VALUES = "HelmValues"
 SETUP_CHART = "seldon-core-v2-setup"
@@ -54,6 +67,15 @@ _SERVERS_CHART_KEYS = frozenset({"mlserver", "triton"})
 _MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _NAMED_KINDS = frozenset(kind for _, kind in KINDS.values())
 _INT32 = (-(2**31), 2**31 - 1)
+MAX_BYTES = 3 * 1024 * 1024
+MAX_DEPTH = 100
+# Core 2's own kinds (the CRDs of mlops.seldon.io/v1alpha1, v2.10)
+_SELDON_KINDS = frozenset(
+    {"Model", "Server", "ServerConfig", "Pipeline", "Experiment", "SeldonConfig", "SeldonRuntime"}
+)
+# kinds this project reads, with the only apiVersion it (and Core 2) reads them in
+_API_VERSIONS = {kind: api for api, kind in KINDS.values()}
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 Path_ = tuple[str | int, ...]
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -170,11 +192,17 @@ def digest(manifests: Iterable[Manifest]) -> str:
 # -- loading ---------------------------------------------------------------------------------
 
 
-def load_manifests(*sources: Any) -> list[Manifest]:
+def load_manifests(
+    *sources: Any, namespace: str | None = None, duplicates_are_errors: bool = True
+) -> list[Manifest]:
     """Load files, directories (``*.yaml|*.yml|*.json``, recursive, sorted), YAML text, dicts.
 
     Multi-document YAML and ``List`` kinds are flattened. Raises :class:`ManifestError` naming
-    file, line, object and field of every problem found.
+    file, line, object and field of every problem found. With ``namespace``, Seldon objects and
+    HPAs that name another namespace are errors (the run applies into ``namespace``). Objects
+    defined twice are errors (one would silently replace the other when applied), unless
+    ``duplicates_are_errors`` is False: lint reports them per setup instead (SCL021), since a
+    repository may hold one Model per environment under the same name.
     """
     manifests: list[Manifest] = []
     errors: list[str] = []
@@ -186,9 +214,43 @@ def load_manifests(*sources: Any) -> list[Manifest]:
                 manifests.append(manifest)
     for manifest in manifests:
         errors.extend(validate(manifest))
+        if namespace is not None:
+            errors.extend(_check_namespace(manifest, namespace))
+    if duplicates_are_errors:
+        errors.extend(_duplicates(manifests))
     if errors:
         raise ManifestError(errors)
     return manifests
+
+
+def _check_namespace(manifest: Manifest, namespace: str) -> list[str]:
+    theirs = manifest.namespace
+    if manifest.kind not in _NAMED_KINDS or manifest.kind == "ConfigMap" or theirs is None:
+        return []  # the adapter's ConfigMap lives with the adapter, elsewhere
+    if theirs == namespace:
+        return []
+    return [
+        f"{manifest.where(('metadata', 'namespace'))}: {manifest.display}: metadata.namespace: "
+        f"{_show(theirs)} is not the run's namespace {_show(namespace)} (--seldon-namespace)"
+    ]
+
+
+def _duplicates(manifests: Sequence[Manifest]) -> list[str]:
+    """Two objects with one kind, namespace and name: the later would silently replace the first."""
+    first: dict[tuple[str, str, str, str], Manifest] = {}
+    errors = []
+    for manifest in manifests:
+        if manifest.is_helm_values or not manifest.name or not isinstance(manifest.name, str):
+            continue
+        key = (manifest.api_version, manifest.kind, str(manifest.namespace or ""), manifest.name)
+        if key in first:
+            errors.append(
+                f"{manifest.where(('metadata', 'name'))}: {manifest.display}: metadata.name: "
+                f"defined twice (first at {first[key].where(('metadata', 'name'))})"
+            )
+        else:
+            first[key] = manifest
+    return errors
 
 
 def _documents(source: Any, errors: list[str]) -> list[Manifest]:
@@ -237,41 +299,188 @@ def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as Kubernetes reads it: timestamps stay strings (go-yaml into ``interface{}``)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+class _YAMLLimit(Exception):
+    """A document beyond what the API server would decode; ``line`` is where (1-based)."""
+
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
+
+
 def _parse_yaml(text: str, source: str, errors: list[str]) -> list[Manifest]:
-    loader = yaml.SafeLoader(text)
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BYTES:
+        errors.append(
+            f"{source}: {size} bytes, more than the 3 MiB the Kubernetes API server accepts"
+        )
+        return []
     found: list[Manifest] = []
+    loader = None
     try:
+        _check_depth(_Loader(text))
+        loader = _Loader(text)
         while loader.check_node():
             node = loader.get_node()
-            obj = loader.construct_document(node)
+            lines = _Walk().lines(node)
+            obj = _plain(loader.construct_document(node), lines, ())
             if obj is None:
                 continue
             line = node.start_mark.line + 1
             if not isinstance(obj, dict):
                 errors.append(f"{source}:{line}: document is a {type(obj).__name__}, not a mapping")
                 continue
-            found.append(Manifest(obj, source, line, _line_map(node), _column_map(node)))
+            found.append(Manifest(obj, source, line, lines, _column_map(node)))
+    except _YAMLLimit as limit:
+        errors.append(f"{source}:{limit.line}: invalid YAML: {limit.problem}")
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc)
-        errors.append(f"{where}: invalid YAML: {problem}")
+        errors.append(_yaml_error(exc, text, source))
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return found
 
 
-def _line_map(node: yaml.Node, prefix: Path_ = ()) -> dict[Path_, int]:
-    lines = {prefix: node.start_mark.line + 1}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            path = (*prefix, str(key_node.value))
-            lines.update(_line_map(value_node, path))
-            lines[path] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines.update(_line_map(item, (*prefix, index)))
-    return lines
+def _yaml_error(exc: yaml.YAMLError, text: str, source: str) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        # a character YAML forbids (control characters, e.g. a stray \x01): no mark, a position
+        line = text.count("\n", 0, max(0, exc.position)) + 1
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        return f"{source}:{line}: invalid YAML: character {character!r} is not allowed"
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{source}:{mark.line + 1}" if mark is not None else source
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{where}: invalid YAML: {problem}"
+
+
+_OPENING = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken)
+_OPENING += (yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSING = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _check_depth(scanner: yaml.SafeLoader) -> None:
+    """Refuse deep nesting from the tokens (the scanner loops; the composer would recurse)."""
+    depth = 0
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            if isinstance(token, _OPENING):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _YAMLLimit(
+                        token.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels"
+                    )
+            elif isinstance(token, _CLOSING):
+                depth -= 1
+    finally:
+        scanner.dispose()
+
+
+def allowed_alias_ratio(decode_count: int) -> float:
+    """go-yaml's ``allowedAliasRatio``: the share of a decode alias expansion may make up."""
+    low, high = 400_000, 4_000_000
+    if decode_count <= low:
+        return 0.99
+    if decode_count >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decode_count - low) / (high - low)
+
+
+class _Walk:
+    """One pass over a document's nodes as go-yaml decodes them: lines, aliases, duplicate keys.
+
+    PyYAML shares an aliased node; meeting a node again is following an alias, and everything
+    decoded under it counts as alias expansion, as go-yaml's ``aliasDepth`` does.
+    """
+
+    def __init__(self) -> None:
+        self.decoded = 0
+        self.aliased = 0
+        self.seen: set[int] = set()
+        self.open: set[int] = set()
+        self.map: dict[Path_, int] = {}
+
+    def lines(self, node: yaml.Node) -> dict[Path_, int]:
+        self._visit(node, (), False)
+        return self.map
+
+    def _count(self, node: yaml.Node, in_alias: bool) -> None:
+        self.decoded += 1
+        self.aliased += in_alias
+        if (
+            self.aliased > 100
+            and self.decoded > 1000
+            and self.aliased / self.decoded > allowed_alias_ratio(self.decoded)
+        ):
+            raise _YAMLLimit(node.start_mark.line + 1, "document contains excessive aliasing")
+
+    def _visit(self, node: yaml.Node, prefix: Path_, in_alias: bool) -> None:
+        key = id(node)
+        if key in self.open:
+            raise _YAMLLimit(node.start_mark.line + 1, "an anchor's value contains itself")
+        if key in self.seen:
+            self._count(node, in_alias)  # the alias itself
+            in_alias = True
+        self.seen.add(key)
+        self._count(node, in_alias)
+        self.map.setdefault(prefix, node.start_mark.line + 1)
+        self.open.add(key)
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise _YAMLLimit(key_node.start_mark.line + 1, "a key must be a scalar")
+                name, line = str(key_node.value), key_node.start_mark.line + 1
+                if name in keys and key_node.tag != "tag:yaml.org,2002:merge":
+                    raise _YAMLLimit(line, f"duplicate key {name!r} (first on line {keys[name]})")
+                keys.setdefault(name, line)
+                path = (*prefix, name)
+                self._visit(value_node, path, in_alias)
+                self.map[path] = line
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._visit(item, (*prefix, index), in_alias)
+        self.open.discard(key)
+
+
+def _plain(value: Any, lines: Mapping[Path_, int], path: Path_) -> Any:
+    """JSON-shaped data, as Kubernetes stores it: string keys, no NaN, no bytes or sets."""
+    if isinstance(value, dict):
+        return {_key(k): _plain(v, lines, (*path, _key(k))) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, lines, (*path, i)) for i, v in enumerate(value)]
+    if isinstance(value, float) and not math.isfinite(value):
+        where = next((lines[p] for p in _prefixes(path) if p in lines), 0)
+        raise _YAMLLimit(where, f"{format_path(path)}: {value!r} is not a JSON number")
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, set):
+        return {_key(k): None for k in value}
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _prefixes(path: Path_) -> list[Path_]:
+    return [path[:n] for n in range(len(path), -1, -1)]
+
+
+def _key(key: Any) -> str:
+    if key is None:
+        return "null"
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
 
 
 def _column_map(node: yaml.Node, prefix: Path_ = ()) -> dict[Path_, int]:
@@ -372,6 +581,9 @@ class _Checker:
             return
         try:
             amount = parse_quantity(value)
+        except QuantityRangeError:
+            self.fail(path, f"is out of range (beyond an int64), got {_show(value)}")
+            return
         except QuantityError:
             self.fail(path, f"must be a quantity (e.g. 3, 500m, 100Mi), got {_show(value)}")
             return
@@ -409,6 +621,9 @@ def validate(manifest: Manifest) -> list[str]:
     if named and check.mapping(("metadata",), required=True) is not None:
         check.string(("metadata", "name"), required=True)
         check.string(("metadata", "namespace"))
+        _check_name(check, ("metadata", "name"), 253)
+        _check_name(check, ("metadata", "namespace"), 63)
+    _check_api_version(check)
     kind = manifest.obj.get("kind")
     checker = _KIND_CHECKS.get(kind) if manifest.api_version == SELDON_API_VERSION else None
     if kind == "HorizontalPodAutoscaler":
@@ -418,9 +633,41 @@ def validate(manifest: Manifest) -> list[str]:
     return check.errors
 
 
+def _check_name(check: _Checker, path: Path_, longest: int) -> None:
+    """Names as the API server validates them (DNS-1123 subdomain; namespaces are labels)."""
+    value = check.get(path)
+    if not isinstance(value, str) or not value:
+        return
+    label = longest == 63
+    if len(value) > longest or not _DNS_SUBDOMAIN.match(value) or (label and "." in value):
+        form = "DNS-1123 label" if label else "DNS-1123 subdomain"
+        check.fail(
+            path,
+            f"must be a {form} (lower-case letters, digits, '-'"
+            + ("" if label else ", '.'")
+            + f"; at most {longest} characters), got {_show(value)}",
+        )
+
+
+def _check_api_version(check: _Checker) -> None:
+    """Kinds this project reads, and Core 2's group, only in the version they exist in."""
+    api, kind = check.manifest.api_version, check.manifest.obj.get("kind")
+    if not isinstance(kind, str) or not api:
+        return
+    wanted = _API_VERSIONS.get(kind)
+    if api.split("/")[0] == SELDON_API_VERSION.split("/")[0] and kind not in _SELDON_KINDS:
+        known = ", ".join(sorted(_SELDON_KINDS))
+        check.fail(("kind",), f"{_show(kind)} is not a Core 2 kind (expected one of {known})")
+    elif kind in _SELDON_KINDS and api != SELDON_API_VERSION:
+        check.fail(("apiVersion",), f"must be {SELDON_API_VERSION}, got {_show(api)}")
+    elif wanted is not None and api != wanted and kind != "HorizontalPodAutoscaler":
+        check.fail(("apiVersion",), f"must be {wanted}, got {_show(api)}")
+
+
 def _check_scaling_fields(check: _Checker) -> None:
+    # the CRDs take any int32; a negative count is nothing Core 2 can run
     for key in ("replicas", "minReplicas", "maxReplicas"):
-        check.integer(("spec", key))
+        check.integer(("spec", key), low=0)
 
 
 def _check_model(check: _Checker) -> None:
@@ -499,6 +746,12 @@ def _check_hpa(check: _Checker) -> None:
     metrics = check.get(("spec", "metrics"))
     if metrics is not None and not isinstance(metrics, list):
         check.fail(("spec", "metrics"), f"must be a list, got {_show(metrics)}")
+    elif metrics == []:
+        check.fail(
+            ("spec", "metrics"),
+            "is empty: the API server would put 80% CPU utilization there; list the metric "
+            "to scale on",
+        )
     elif metrics:
         for index in range(len(metrics)):
             _check_metric(check, ("spec", "metrics", index))

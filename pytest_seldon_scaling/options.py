@@ -55,7 +55,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("kube-context", "kubeconfig context for --seldon-cluster=existing (default: current)"),
     Option("kubeconfig", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)"),
     Option(
-        "keep-cluster", "keep the cluster and the test objects for debugging", False, kind="bool"
+        "keep-cluster",
+        "keep the kind cluster for the next run (each test's objects are still removed)",
+        False,
+        kind="bool",
     ),
     Option(
         "report", "write the conformance report (report.json, report.html) into DIR", metavar="DIR"
@@ -82,6 +85,19 @@ OPTIONS: tuple[Option, ...] = (
         metavar="DURATION",
     ),
     Option(
+        "request-timeout",
+        "the twin's load client per-request timeout: an answer later than this is a failed "
+        "request (the Locust driver on real clusters keeps its own 10s)",
+        "10s",
+        metavar="DURATION",
+    ),
+    Option(
+        "max-p99-ms",
+        "SLO: highest p99 latency (ms) of any second while the suites check zero downtime",
+        "1000",
+        metavar="MS",
+    ),
+    Option(
         "server-autoscaling",
         "Core 2 native server autoscaling on (helm autoscaling.autoscalingServerEnabled)",
         "true",
@@ -95,7 +111,9 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "packing-percentage",
-        "packing probability 0..1 (helm autoscaling.serverPackingPercentage)",
+        "helm autoscaling.serverPackingPercentage, 0..100 as the Core 2 docs write it; the "
+        "scheduler reads it as a probability, so 0.25 tries packing on a quarter of the "
+        "scale-downs and any value >= 1 (e.g. 25) on every one",
         "1.0",
         metavar="P",
     ),

@@ -1,14 +1,23 @@
 """``seldon-scaling plan``: what your manifests would do under a load profile, on the twin.
 
 Runs the embedded Core 2 twin in virtual time, prints per Model and Server when replicas change
-and why (the HPA's rescale reason, the scheduler's event), the failed requests, and a verdict
-against the SLO flags; ``--plot`` writes the timeline as SVG (dependency-free) or PNG
-(matplotlib, the ``plot`` extra).
+and why (the HPA's rescale reason, the scheduler's event), when it becomes Ready or not, the
+failed requests, and a verdict against the SLO flags; ``--plot`` writes the timeline as SVG
+(dependency-free) or PNG (matplotlib, the ``plot`` extra).
+
+The verdict fails (exit 1) when any SLO is missed: failed or unanswered requests above
+``--max-error-rate``, a second's p99 above ``--max-p99-ms``, an HPA deciding otherwise than the
+exact algorithm, a target whose *serving* replicas (a Model's ``availableReplicas``, a Server's
+``status.replicas``) do not reach an HPA decision within ``--convergence-time``, or a Model
+``ScheduleFailed`` for longer than that or still at the end. A Model is briefly ScheduleFailed
+on every scale-up that waits for its Server (that is how Core 2 scales), so shorter periods
+are listed but do not fail.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -17,13 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from .cluster import SeldonCluster, WaitTimeout
-from .conditions import is_ready
-from .expect import ExpectationFailed, follows_hpa
+from .conditions import condition, is_ready
+from .expect import (
+    SCHEDULE_FAILED,
+    ExpectationFailed,
+    follows_hpa,
+    schedule_failed_intervals,
+)
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
 from .manifests import ManifestError, load_manifests
-from .settings import normalize_core_version
-from .timeline import Timeline
+from .settings import MAX_DURATION, normalize_core_version
+from .timeline import HPASample, ReplicaSample, Timeline
 
 READY_TIMEOUT = 600.0
 PROGRESS_STEP = 60.0
@@ -69,7 +83,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0, help="seed of the twin's randomness")
     parser.add_argument("--server-autoscaling", choices=("true", "false"), default="true")
     parser.add_argument("--packing", choices=("true", "false"), default="false")
-    parser.add_argument("--packing-percentage", type=float, default=1.0)
+    parser.add_argument(
+        "--packing-percentage",
+        type=float,
+        default=1.0,
+        help="helm autoscaling.serverPackingPercentage, 0..100 as the docs write it; Core 2 "
+        "reads it as a probability, so any value >= 1 packs on every scale-down (default 1)",
+    )
     parser.add_argument(
         "--max-error-rate",
         type=float,
@@ -82,7 +102,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="SLO: time replicas may take to follow the HPA (default 3m)",
     )
     parser.add_argument(
-        "--max-p99-ms", type=float, default=None, help="SLO: highest per-second p99 latency in ms"
+        "--max-p99-ms",
+        type=float,
+        default=1000.0,
+        help="SLO: highest per-second p99 latency in ms (default 1000)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        default="10s",
+        help="the load client's per-request timeout; later answers fail (default 10s)",
     )
     parser.add_argument(
         "--plot", type=Path, metavar="FILE", help="write the timeline as FILE.svg or FILE.png"
@@ -95,10 +123,18 @@ def run_plan(args: argparse.Namespace) -> int:
     try:
         profile = LoadProfile.parse(args.profile)
         core_version = normalize_core_version(args.core_version)
-        convergence = parse_duration(args.convergence_time)
+        convergence = _bounded("--convergence-time", args.convergence_time, MAX_DURATION)
+        timeout = _bounded("--request-timeout", args.request_timeout, 3600.0)
+        _check_numbers(args)
         manifests = load_manifests(*args.manifests)
     except (ProfileError, ValueError, ManifestError) as error:
         print(f"seldon-scaling plan: {error}", file=sys.stderr)
+        return 2
+    if profile.requests_between(0.0, profile.duration) < 1:
+        print(
+            f"seldon-scaling plan: --profile {args.profile!r} sends no request: nothing to judge",
+            file=sys.stderr,
+        )
         return 2
     if args.plot and args.plot.suffix.lower() not in (".svg", ".png"):
         print(f"seldon-scaling plan: --plot {args.plot}: use a .svg or .png file", file=sys.stderr)
@@ -112,6 +148,7 @@ def run_plan(args: argparse.Namespace) -> int:
             server_autoscaling_enabled=args.server_autoscaling == "true",
             server_packing_enabled=args.packing == "true",
             server_packing_percentage=args.packing_percentage,
+            request_timeout_seconds=timeout,
         ),
     )
     try:
@@ -125,10 +162,21 @@ def run_plan(args: argparse.Namespace) -> int:
             print(f"seldon-scaling plan: no Model named {', '.join(unknown)}", file=sys.stderr)
             return 2
         print(f"Plan: {profile.describe()} on the Core 2 {core_version} twin (seed {args.seed})")
-        _wait_models_ready(cluster, models)
+        unready = _wait_models_ready(cluster, models)
+        started = cluster.now()
         results = _simulate(cluster, models, profile, _progress)
-        verdict = judge(cluster, results, args.max_error_rate, convergence, args.max_p99_ms)
-        print(render(cluster.timeline, results, verdict))
+        # every decision made under load gets the convergence time to be followed
+        cluster.sleep(convergence)
+        verdict = judge(
+            cluster, results, args.max_error_rate, convergence, args.max_p99_ms, since=started
+        )
+        verdict.failed[:0] = unready
+        explains: dict[str, list[str]] = {}
+        for hpa in cluster.list("hpa"):
+            target = _target_ref(hpa)
+            if target is not None:
+                explains.setdefault(target, []).append(f"hpa/{hpa['metadata']['name']}")
+        print(render(cluster.timeline, results, verdict, explains))
         if args.plot:
             write_plot(cluster.timeline, args.plot)
             print(f"plot: {args.plot}")
@@ -146,14 +194,44 @@ def _default_models(cluster: SeldonCluster) -> list[str]:
     return sorted(set(scaled)) or sorted(m["metadata"]["name"] for m in cluster.list("model"))
 
 
-def _wait_models_ready(cluster: SeldonCluster, models: Sequence[str]) -> None:
-    def ready() -> bool:
-        return all(is_ready(cluster.get(f"model/{m}")) for m in models)
+def _bounded(flag: str, value: str, most: float) -> float:
+    seconds = parse_duration(value)
+    if not 0 < seconds <= most:
+        raise ValueError(f"{flag} {value!r}: must be a duration > 0 and at most {most:g}s")
+    return seconds
 
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    if not 0 <= args.max_error_rate <= 1:
+        raise ValueError(f"--max-error-rate {args.max_error_rate!r}: must be between 0 and 1")
+    if not 0 < args.max_p99_ms < math.inf:
+        raise ValueError(f"--max-p99-ms {args.max_p99_ms!r}: must be a finite number > 0")
+    if not 0 <= args.packing_percentage <= 100:
+        raise ValueError(
+            f"--packing-percentage {args.packing_percentage!r}: must be between 0 and 100"
+        )
+
+
+def _ready(cluster: SeldonCluster, model: str) -> bool:
+    return is_ready(cluster.get(f"model/{model}"))
+
+
+def _wait_models_ready(cluster: SeldonCluster, models: Sequence[str]) -> list[str]:
+    """Wait for the target Models; those never Ready are verdict failures (listed)."""
     try:
-        cluster.wait_until(ready, READY_TIMEOUT, what="every target Model Ready")
-    except WaitTimeout as error:
-        print(f"warning: {error}; simulating anyway", file=sys.stderr)
+        cluster.wait_until(
+            lambda: all(_ready(cluster, m) for m in models),
+            READY_TIMEOUT,
+            what="every target Model Ready",
+        )
+    except WaitTimeout:
+        unready = [m for m in models if not _ready(cluster, m)]
+        print(
+            f"warning: {', '.join(unready)} not Ready after {READY_TIMEOUT:g}s; simulating anyway",
+            file=sys.stderr,
+        )
+        return [f"model/{m}: not Ready {READY_TIMEOUT:g}s after apply" for m in unready]
+    return []
 
 
 def _progress(done: float, total: float) -> None:
@@ -182,14 +260,22 @@ def judge(
     max_error_rate: float,
     convergence: float,
     max_p99_ms: float | None,
+    *,
+    since: float = 0.0,
 ) -> Verdict:
+    """Every SLO line of the plan, passed or failed (``since``: when the load began)."""
     verdict = Verdict()
+    timeline = cluster.timeline
     for model, result in results.items():
-        rate = result.failed_total / result.sent if result.sent else 0.0
-        line = f"{model}: error rate {rate:.2%} (SLO ≤ {max_error_rate:.2%})"
-        (verdict.passed if rate <= max_error_rate else verdict.failed).append(line)
+        unserved = result.sent - result.ok
+        rate = unserved / result.sent if result.sent else 1.0
+        line = (
+            f"{model}: error rate {rate:.2%} ({result.failed_total} failed, "
+            f"{result.unanswered} unanswered of {result.sent}; SLO ≤ {max_error_rate:.2%})"
+        )
+        (verdict.passed if result.sent and rate <= max_error_rate else verdict.failed).append(line)
         if max_p99_ms is not None:
-            worst = max((s.p99_ms or 0.0 for s in cluster.timeline.traffic_for(model)), default=0.0)
+            worst = max((s.p99_ms or 0.0 for s in timeline.traffic_for(model)), default=0.0)
             line = f"{model}: worst p99 {worst:.0f} ms (SLO ≤ {max_p99_ms:g} ms)"
             (verdict.passed if worst <= max_p99_ms else verdict.failed).append(line)
     for hpa in cluster.list("hpa"):
@@ -199,31 +285,146 @@ def judge(
         except ExpectationFailed as failure:
             verdict.failed.append(f"{ref}: {str(failure).splitlines()[0]}")
         else:
-            verdict.passed.append(
-                f"{ref}: target followed every HPA decision within {convergence:g}s"
+            verdict.passed.append(f"{ref}: every sync decided what the HPA algorithm predicts")
+        target = _target_ref(hpa)
+        if target is None:
+            continue
+        field_ = "available" if target.startswith("model/") else "status"
+        late = convergence_failures(
+            timeline.replica_series(target),
+            decisions(timeline.hpa_for(ref)),
+            convergence,
+            field_,
+            end=timeline.end,
+        )
+        if late:
+            verdict.failed.append(
+                f"{ref}: {late[0]}" + (f" (and {len(late) - 1} more)" if len(late) > 1 else "")
             )
+        else:
+            verdict.passed.append(
+                f"{ref}: {target} {field_} replicas followed every decision within {convergence:g}s"
+            )
+    for model in sorted(m["metadata"]["name"] for m in cluster.list("model")):
+        line = _schedule_failed_line(cluster, model, convergence, since)
+        if line is not None:
+            (verdict.failed if line[0] else verdict.passed).append(line[1])
     return verdict
 
 
-def render(timeline: Timeline, results: dict[str, LoadResult], verdict: Verdict) -> str:
+def _target_ref(hpa: dict) -> str | None:
+    target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
+    kind = {"Model": "model", "Server": "server"}.get(target.get("kind", ""))
+    return f"{kind}/{target.get('name', '')}" if kind else None
+
+
+def decisions(samples: Sequence[HPASample]) -> list[tuple[float, int]]:
+    """``(t, replicas)`` of every sync that changed what the HPA wants."""
+    changes: list[tuple[float, int]] = []
+    wanted: int | None = None
+    for sample in samples:
+        before = sample.current if wanted is None else wanted
+        if sample.desired != before:
+            changes.append((sample.t, sample.desired))
+        wanted = sample.desired
+    return changes
+
+
+def _value(sample: ReplicaSample, field_: str) -> int | None:
+    return sample.available if field_ == "available" else sample.status
+
+
+def convergence_failures(
+    series: Sequence[ReplicaSample],
+    wanted: Sequence[tuple[float, int]],
+    tolerance: float,
+    field_: str,
+    *,
+    end: float,
+) -> list[str]:
+    """Decisions whose target's ``field_`` replicas did not show them within ``tolerance``.
+
+    A decision replaced by the next one before its deadline is not judged (the HPA moved on),
+    nor one whose deadline lies beyond ``end`` (the run could not show it).
+    """
+    failures = []
+    for index, (t, replicas) in enumerate(wanted):
+        deadline = t + tolerance
+        following = wanted[index + 1][0] if index + 1 < len(wanted) else math.inf
+        if following < deadline or deadline > end:
+            continue
+        before = [s for s in series if s.t <= t]
+        values = [_value(before[-1], field_)] if before else []
+        values += [_value(s, field_) for s in series if t < s.t <= deadline]
+        if replicas not in values:
+            seen = values[-1] if values else None
+            failures.append(
+                f"decided {replicas} replicas at t={t:.0f}s, {field_} replicas were "
+                f"{seen if seen is not None else 'none'} {tolerance:g}s later "
+                f"(SLO: within {tolerance:g}s)"
+            )
+    return failures
+
+
+def _schedule_failed_line(
+    cluster: SeldonCluster, model: str, tolerance: float, since: float
+) -> tuple[bool, str] | None:
+    """(failed?, line) about the Model's ScheduleFailed periods under load, None if none."""
+    ref = f"model/{model}"
+    periods = [
+        (start, stop)
+        for start, stop in schedule_failed_intervals(cluster.timeline, model)
+        if stop > since
+    ]
+    if not periods:
+        return None
+    now = condition(cluster.get(ref), "ModelReady")
+    if now is not None and now.status == "False" and now.message == SCHEDULE_FAILED:
+        start = periods[-1][0]
+        return True, (
+            f"{ref}: {SCHEDULE_FAILED} since t={start:.0f}s and still at the end ({now.reason})"
+        )
+    longest = max(periods, key=lambda p: p[1] - p[0])
+    span = longest[1] - longest[0]
+    line = (
+        f"{ref}: {SCHEDULE_FAILED} {len(periods)} time(s), longest {span:.0f}s from "
+        f"t={longest[0]:.0f}s (SLO: scheduled within {tolerance:g}s)"
+    )
+    return span > tolerance, line
+
+
+def render(
+    timeline: Timeline,
+    results: dict[str, LoadResult],
+    verdict: Verdict,
+    explains: dict[str, list[str]] | None = None,
+) -> str:
+    """The plan's text: per object its replica and condition changes in time order, the verdict.
+
+    ``explains`` maps an object to the HPAs that scale it, whose events explain its changes.
+    """
     lines: list[str] = []
     for ref in timeline.refs():
         lines.append("")
         lines.append(ref)
+        rows: list[tuple[float, int, str]] = []
         previous = None
+        own = {ref, *(explains or {}).get(ref, [])}
         for sample in timeline.replica_series(ref):
             counts = f"spec {sample.spec}, status {sample.status}"
             if sample.available is not None:
                 counts += f", available {sample.available}"
-            why = _why(timeline, ref, sample.t)
+            why = _why(timeline, own, sample.t)
             change = "" if previous is None else f"{previous} -> "
-            lines.append(f"  t={sample.t:7.0f}s  {change}{counts}{'  ' + why if why else ''}")
+            rows.append((sample.t, 0, f"{change}{counts}{'  ' + why if why else ''}"))
             previous = counts
         for change in timeline.condition_history(ref):
-            # the top-level Ready condition repeats ModelReady / StatefulSetOrDeploymentReady
-            if change.status != "True" and change.type != "Ready":
+            # Ready sums up the others: its changes both ways; the others when they go wrong
+            if change.type == "Ready" or change.status != "True":
                 detail = ": ".join(part for part in (change.message, change.reason) if part)
-                lines.append(f"  t={change.t:7.0f}s  {change.type}={change.status} {detail}")
+                rows.append((change.t, 1, f"{change.type}={change.status} {detail}".rstrip()))
+        rows.sort(key=lambda row: (row[0], row[1]))
+        lines += [f"  t={t:7.0f}s  {text}" for t, _, text in rows]
         name = ref.split("/", 1)[1]
         if ref.startswith("model/") and name in results:
             result = results[name]
@@ -239,13 +440,9 @@ def render(timeline: Timeline, results: dict[str, LoadResult], verdict: Verdict)
     return "\n".join(lines)
 
 
-def _why(timeline: Timeline, ref: str, t: float) -> str:
-    """The event that explains a replica change at ``t`` (an HPA rescale, a scheduler step)."""
-    nearby = [
-        e
-        for e in timeline.events
-        if abs(e.t - t) <= 1.0 and (e.ref == ref or ref.split("/", 1)[1] in e.message)
-    ]
+def _why(timeline: Timeline, refs: set[str], t: float) -> str:
+    """The event of one of ``refs`` (the object, its HPAs) that explains a change at ``t``."""
+    nearby = [e for e in timeline.events if abs(e.t - t) <= 1.0 and e.ref in refs]
     nearby.sort(key=lambda e: e.reason != "SuccessfulRescale")
     return f"{nearby[0].ref}: {nearby[0].reason} {nearby[0].message}".strip() if nearby else ""
 

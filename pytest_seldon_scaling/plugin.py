@@ -160,10 +160,10 @@ def _resolve_run(config: pytest.Config) -> SeldonRun:
             require(f"--seldon-cluster={settings.cluster}", "kind", "load")
         except MissingExtra as missing:
             raise pytest.UsageError(f"pytest-seldon-scaling: {missing}") from None
-    return SeldonRun(settings, _given_manifests(settings.manifests))
+    return SeldonRun(settings, _given_manifests(settings.manifests, settings.namespace))
 
 
-def _given_manifests(paths: tuple[Path, ...]) -> list[Manifest]:
+def _given_manifests(paths: tuple[Path, ...], namespace: str) -> list[Manifest]:
     """The manifests of every ``--seldon-manifests`` path; a path without any stops the run.
 
     Without this an empty directory (or one of other YAML) would have the suites test their own
@@ -173,7 +173,7 @@ def _given_manifests(paths: tuple[Path, ...]) -> list[Manifest]:
     from .manifests import ManifestError, load_manifests
 
     try:
-        manifests = load_manifests(*paths)
+        manifests = load_manifests(*paths, namespace=namespace)
     except ManifestError as error:
         raise pytest.UsageError(f"pytest-seldon-scaling: bad manifests:\n{error}") from None
     empty = [
@@ -379,6 +379,7 @@ def _open_twin(
         server_packing_enabled=settings.packing,
         server_packing_percentage=settings.packing_percentage,
         model_autoscaling_enabled=settings.model_autoscaling,
+        request_timeout_seconds=settings.request_timeout,
     )
     try:
         twin_settings = twin_settings.with_(**overrides)

@@ -3,6 +3,11 @@
 The HPA works on milli-units (``Quantity.MilliValue()``, rounded up) and Core 2 on bytes
 (``Quantity.Value()``, rounded up); both are exact here because parsing goes through
 :class:`fractions.Fraction`, never through a float.
+
+Kubernetes keeps any exponent that fits an int32, but ``Value()``/``MilliValue()`` are int64 and
+overflow beyond; a value that large (or a number with more digits than any real quantity) is
+refused here, so ``1e99999999`` is an error instead of a ten-million-digit integer. Tiny values
+round up to 1n, as ``ParseQuantity`` does (k8s.io/apimachinery ``pkg/api/resource/quantity.go``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,16 @@ class QuantityError(ValueError):
     """A value that is not a Kubernetes quantity."""
 
 
+class QuantityRangeError(QuantityError):
+    """A quantity too large for the int64 that ``Value()`` returns."""
+
+
+MAX_DIGITS = 64
+# Value() is an int64: nothing a Server, Model or HPA holds comes near it
+_LARGEST = Fraction(2**63 - 1)
+_NANO = Fraction(1, 10**9)
+
+
 def parse_quantity(value: str | int | float | Fraction) -> Fraction:
     """Return the exact value of a quantity as a fraction of base units."""
     if isinstance(value, bool):
@@ -46,14 +61,26 @@ def parse_quantity(value: str | int | float | Fraction) -> Fraction:
         if not math.isfinite(value):
             raise QuantityError(f"{value!r} is not a quantity")
         return Fraction(repr(value))
-    match = _QUANTITY.match(str(value).strip())
+    text = str(value).strip()
+    match = _QUANTITY.match(text) if len(text) <= MAX_DIGITS else None
     if match is None:
+        if len(text) > MAX_DIGITS:
+            raise QuantityError(
+                f"{text[:20]!r}... is not a quantity (over {MAX_DIGITS} characters)"
+            )
         raise QuantityError(f"{value!r} is not a quantity (expected e.g. 3, 500m, 100Ki, 1.5G)")
     number = Fraction(match["number"])
     if match["exp"]:
-        number *= Fraction(10) ** int(match["exp"][1:])
+        exponent = int(match["exp"][1:])
+        digits = len(match["number"].split(".")[0].lstrip("0"))
+        if number and digits + exponent > 19:
+            raise QuantityRangeError(f"{value!r} is out of range (beyond what an int64 can hold)")
+        # smaller than 1n: rounds up to 1n (checked before building a huge denominator)
+        number = _NANO if number and exponent < -30 else number * Fraction(10) ** exponent
     suffix = match["suffix"] or ""
     number *= _BINARY[suffix] if suffix in _BINARY else _DECIMAL[suffix]
+    if abs(number) > _LARGEST:
+        raise QuantityRangeError(f"{value!r} is out of range (beyond what an int64 can hold)")
     return -number if match["sign"] == "-" else number
 
 

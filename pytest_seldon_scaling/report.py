@@ -19,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import re
+import shutil
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -249,6 +250,10 @@ def load_report(path: str | Path) -> tuple[RunFacts, list[CheckResult], list[Sce
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportError(f"{path}: no such report file") from None
+    except UnicodeDecodeError:
+        raise ReportError(f"{path}: not a report (binary, not UTF-8 JSON)") from None
+    except OSError as error:
+        raise ReportError(f"{path}: cannot read: {error.strerror or error}") from None
     except json.JSONDecodeError as error:
         raise ReportError(f"{path}: not JSON ({error})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
@@ -279,6 +284,7 @@ def write_report(
     html_path = directory / "report.html"
     html_path.write_text(render_html(facts, checks, scenarios), encoding="utf-8")
     results = directory / "results"
+    shutil.rmtree(results, ignore_errors=True)  # a reused directory shows this run only
     for check in checks:
         folder = results / _slug(check.approach or "other")
         folder.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ values stop the run before collection with one message that names the option and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class SeldonSettings:
     hold: float
     max_error_rate: float
     convergence_time: float
+    request_timeout: float
+    max_p99_ms: float
     server_autoscaling: bool
     packing: bool
     packing_percentage: float
@@ -89,7 +92,7 @@ def normalize_core_version(value: str) -> str:
 
 def resolve(config: pytest.Config) -> SeldonSettings:
     """Read and check every ``--seldon-*`` option; ``pytest.UsageError`` names a bad one."""
-    from .load.profile import ProfileError, parse_duration
+    from .load.profile import ProfileError
 
     errors: list[str] = []
     aliases = _pytest_kind_options(config, errors)
@@ -132,16 +135,18 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         kube_context=raw("kube-context") or None,
         kubeconfig=raw("kubeconfig") or None,
         keep_cluster=bool(raw("keep-cluster")),
-        report_dir=convert("report", Path, None),
+        report_dir=convert("report", _report_dir, None),
         seed=convert("seed", int, 0),
         peak_rps=convert("peak-rps", _positive, None),
         ramp=convert("ramp", _positive_duration, 120.0),
-        hold=convert("hold", parse_duration, 180.0),
+        hold=convert("hold", _duration, 180.0),
         max_error_rate=convert("max-error-rate", _fraction, 0.0),
         convergence_time=convert("convergence-time", _positive_duration, 180.0),
+        request_timeout=convert("request-timeout", _request_timeout, 10.0),
+        max_p99_ms=convert("max-p99-ms", _positive, 1000.0),
         server_autoscaling=convert("server-autoscaling", _boolean, True),
         packing=convert("packing", _boolean, False),
-        packing_percentage=convert("packing-percentage", _probability, 1.0),
+        packing_percentage=convert("packing-percentage", _packing_percentage, 1.0),
         model_autoscaling=convert("model-autoscaling", _boolean, False),
         cluster_name=convert("cluster-name", _dns_label, None),
         allow_skip=bool(raw("allow-skip")),
@@ -182,17 +187,35 @@ def _patch_release(value: str) -> str | None:
 
 def _positive(value: str) -> float:
     number = float(value)
-    if not number > 0:
-        raise ValueError("must be a number > 0")
+    if not 0 < number < math.inf:
+        raise ValueError("must be a finite number > 0")
     return number
 
 
-def _positive_duration(value: str) -> float:
+# Every duration of a run is simulated on the twin or waited for on a cluster: bound it.
+MAX_DURATION = 24 * 3600.0
+
+
+def _duration(value: str) -> float:
     from .load.profile import parse_duration
 
     seconds = parse_duration(value)
+    if seconds > MAX_DURATION:
+        raise ValueError("must be at most 24h")
+    return seconds
+
+
+def _positive_duration(value: str) -> float:
+    seconds = _duration(value)
     if seconds <= 0:
         raise ValueError("must be a duration > 0 (e.g. 90s, 2m)")
+    return seconds
+
+
+def _request_timeout(value: str) -> float:
+    seconds = _positive_duration(value)
+    if seconds > 3600:
+        raise ValueError("must be at most 1h")
     return seconds
 
 
@@ -203,11 +226,23 @@ def _fraction(value: str) -> float:
     return number
 
 
-def _probability(value: str) -> float:
+def _packing_percentage(value: str) -> float:
+    """0..100 as the docs write it, kept as given: the twin draws with it as Core 2 does."""
     number = float(value)
-    if not 0 <= number <= 1:
-        raise ValueError("is a probability between 0 and 1 (Core 2 uses it as one; 25 % is 0.25)")
+    if not 0 <= number <= 100:
+        raise ValueError(
+            "must be between 0 and 100 (Core 2 reads it as a probability: 0.25 packs on "
+            "25 % of scale-downs, any value >= 1 on every one)"
+        )
     return number
+
+
+def _report_dir(value: str) -> Path:
+    path = Path(value)
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            raise ValueError(f"{str(part)!r} is a file; the report needs a directory")
+    return path
 
 
 def _boolean(value: str | bool) -> bool:

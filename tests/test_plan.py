@@ -67,3 +67,94 @@ def test_plot_files(tmp_path, capsys, suffix, magic):
     assert main(args) == 0
     assert plot.read_bytes().startswith(magic)
     assert f"plot: {plot}" in capsys.readouterr().out
+
+
+def fixtures_with(tmp_path, old: str, new: str):
+    """The default fixtures with one text replacement in hpas.yaml."""
+    for path in default_manifests().iterdir():
+        text = path.read_text()
+        if path.name == "hpas.yaml":
+            assert old in text
+            text = text.replace(old, new, 1)
+        (tmp_path / path.name).write_text(text)
+    return str(tmp_path)
+
+
+def test_convergence_is_judged_on_available_replicas(capsys):
+    # the HPA writes spec.replicas at once; serving replicas need pods and a model load
+    args = ["plan", "--manifests", FIXTURES, "--profile", "ramp 1-20rps 2m, hold 3m"]
+    code = main([*args, "--model", "iris-shared", "--convergence-time", "5s"])
+    out, _ = capsys.readouterr()
+    assert code == 1
+    assert "FAIL  hpa/iris-shared-model-hpa: decided 2 replicas at t=90s, available replicas" in out
+
+
+def test_a_model_schedule_failed_through_the_peak_fails_the_plan(tmp_path, capsys):
+    # the HPA may ask for 5 replicas of a Model whose Server stops at 3
+    manifests = fixtures_with(tmp_path, "maxReplicas: 3", "maxReplicas: 5")
+    args = ["plan", "--manifests", manifests, "--profile", "ramp 1-30rps 2m, hold 30rps 5m"]
+    code = main([*args, "--model", "iris-shared"])
+    out, _ = capsys.readouterr()
+    assert code == 1
+    assert "FAIL  model/iris-shared: ScheduleFailed" in out
+    assert "FAIL  hpa/iris-shared-model-hpa: decided 5 replicas" in out
+
+
+def test_rows_show_ready_transitions_and_only_their_own_events(capsys):
+    assert main(["plan", "--manifests", FIXTURES, "--profile", PROFILE]) == 0
+    out, _ = capsys.readouterr()
+    sections = {block.splitlines()[0]: block for block in out.split("\n\n")[1:]}
+    shared = sections["model/iris-shared"]
+    assert "Ready=True" in shared and "Ready=False ScheduleFailed" in shared
+    # a Server's rows never borrow a Model's events, nor a Model's rows another Model's
+    assert "model/iris" not in sections["server/mlserver-shared"].replace(
+        "server/mlserver-shared", ""
+    )
+    assert "iris-shared" not in sections["model/iris-dedicated"]
+    times = [float(line.split("s ", 1)[0].split("=")[1]) for line in shared.splitlines()[1:-1]]
+    assert times == sorted(times)
+
+
+@pytest.mark.parametrize(
+    "profile", ["hold 0rps 5m", "ramp 0-0rps 1m", "hold 10rps 0s", "hold 0.5rps 1s"]
+)
+def test_a_profile_sending_nothing_is_refused(capsys, profile):
+    assert main(["plan", "--manifests", FIXTURES, "--profile", profile]) == 2
+    assert "sends no request: nothing to judge" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--convergence-time", "1e300"], "--convergence-time '1e300': must be a duration > 0"),
+        (["--convergence-time", "0s"], "--convergence-time '0s': must be a duration > 0"),
+        (["--max-p99-ms", "inf"], "--max-p99-ms inf: must be a finite number > 0"),
+        (["--max-error-rate", "nan"], "--max-error-rate nan: must be between 0 and 1"),
+        (["--packing-percentage", "250"], "--packing-percentage 250.0: must be between 0 and 100"),
+        (["--request-timeout", "2h"], "--request-timeout '2h': must be a duration > 0"),
+    ],
+)
+def test_unbounded_slo_values_are_refused(capsys, args, message):
+    assert main(["plan", "--manifests", FIXTURES, "--profile", "hold 5rps 1m", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_packing_percentage_is_read_as_core_2_reads_it(capsys):
+    # 25, meant as "25 %" by the docs, is a probability >= 1 to Core 2: always pack
+    args = ["plan", "--manifests", FIXTURES, "--profile", "hold 5rps 1m", "--packing", "true"]
+    assert main([*args, "--packing-percentage", "25"]) == 0
+
+
+def test_an_event_explains_only_its_own_objects_rows():
+    from pytest_seldon_scaling.plan import Verdict, render
+    from pytest_seldon_scaling.timeline import Timeline
+
+    timeline = Timeline()
+    timeline.record_replicas(10, "model/iris", 1, 1, 1)
+    timeline.record_replicas(10, "server/mlserver", 2, 2)
+    timeline.record_event(10, "model/iris-shared", "ScheduleFailed", "iris-shared on mlserver")
+    timeline.record_event(10, "hpa/iris-hpa", "SuccessfulRescale", "New size: 2")
+    out = render(timeline, {}, Verdict(), {"model/iris": ["hpa/iris-hpa"]})
+    assert "t=     10s  spec 1, status 1, available 1  hpa/iris-hpa: SuccessfulRescale" in out
+    assert "t=     10s  spec 2, status 2\n" in out + "\n"  # nothing of model/iris-shared's
+    assert "ScheduleFailed" not in out

@@ -43,7 +43,10 @@ def test_bare_flag_uses_the_ini_default(pytester):
             "*--seldon-cluster='minikube': expected one of twin, kind, existing*",
         ),
         ("--seldon-ramp=fast", "*--seldon-ramp='fast': 'fast' is not a duration*"),
-        ("--seldon-packing-percentage=25", "*--seldon-packing-percentage='25': is a probability*"),
+        (
+            "--seldon-packing-percentage=101",
+            "*--seldon-packing-percentage='101': must be between 0 and 100*",
+        ),
         ("--seldon-core-version=2.7", "*'2.7' is not a supported Core 2 version*"),
         ("--seldon-manifests=nowhere.yaml", "*--seldon-manifests='nowhere.yaml': no such file*"),
     ],

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         manifests = []
         for path in args.paths:
-            found = load_manifests(path)
+            found = load_manifests(path, duplicates_are_errors=False)
             if not found:
                 return _fail(
                     f"{path}: no manifests found (YAML or JSON documents in *.yaml, *.yml, "

@@ -17,6 +17,10 @@ from dataclasses import dataclass
 Duration = float | int | str
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+# What one load run may ask for: every second of it is simulated or sent
+MAX_PROFILE_SECONDS = 7 * 24 * 3600.0
+MAX_RPS = 1_000_000.0
+MAX_STEPS = 10_000
 
 
 class ProfileError(ValueError):
@@ -71,6 +75,8 @@ def _rate(value: float, what: str) -> float:
         raise ProfileError(f"{what} must be a number of requests per second, not {value!r}")
     if not math.isfinite(value) or value < 0:
         raise ProfileError(f"{what} must be >= 0 requests per second, not {value!r}")
+    if value > MAX_RPS:
+        raise ProfileError(f"{what} {value:g} is above {MAX_RPS:,.0f} requests per second")
     return float(value)
 
 
@@ -157,8 +163,8 @@ class Step(Segment):
     over: float
 
     def __init__(self, from_rps: float, to_rps: float, steps: int, over: Duration) -> None:
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-            raise ProfileError(f"Step steps must be an integer >= 2, not {steps!r}")
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_STEPS:
+            raise ProfileError(f"Step steps must be an integer 2..{MAX_STEPS}, not {steps!r}")
         object.__setattr__(self, "from_rps", _rate(from_rps, "Step from_rps"))
         object.__setattr__(self, "to_rps", _rate(to_rps, "Step to_rps"))
         object.__setattr__(self, "steps", steps)
@@ -230,6 +236,11 @@ class LoadProfile:
         for piece in self._pieces:
             self._starts.append(elapsed)
             elapsed += piece.duration
+        if elapsed > MAX_PROFILE_SECONDS:
+            raise ProfileError(
+                f"a profile of {format_duration(elapsed)} is longer than "
+                f"{format_duration(MAX_PROFILE_SECONDS)}"
+            )
         self.duration: float = elapsed
 
     def __add__(self, other: Segment | LoadProfile) -> LoadProfile:
@@ -279,7 +290,10 @@ class LoadProfile:
 
     @classmethod
     def from_dict(cls, data: dict) -> LoadProfile:
-        return cls(*(_segment_from_dict(s) for s in data["segments"]))
+        segments = data.get("segments") if isinstance(data, dict) else None
+        if not isinstance(segments, list):
+            raise ProfileError(f"a profile is {{'segments': [...]}}, not {data!r:.80}")
+        return cls(*(_segment_from_dict(s) for s in segments))
 
     @classmethod
     def parse(cls, text: str) -> LoadProfile:
@@ -288,6 +302,8 @@ class LoadProfile:
         Forms: ``ramp A-Brps D``, ``hold [Rrps] D`` (without a rate: the previous segment's
         final rate), ``step A-Brps Nx D``, ``spike A-Brps D at T for F``.
         """
+        if not isinstance(text, str):
+            raise ProfileError(f"a profile is text such as 'hold 5rps 1m', not {text!r:.80}")
         segments: list[Segment] = []
         for index, raw in enumerate(text.split(","), start=1):
             part = " ".join(raw.split())
@@ -350,11 +366,16 @@ _SEGMENT_TYPES: dict[str, type[Segment]] = {c.__name__: c for c in (Ramp, Hold, 
 
 
 def _segment_from_dict(data: dict) -> Segment:
+    if not isinstance(data, dict):
+        raise ProfileError(f"a segment is a mapping, not {data!r:.80}")
     fields = dict(data)
-    kind = _SEGMENT_TYPES.get(fields.pop("type", ""))
+    kind = _SEGMENT_TYPES.get(str(fields.pop("type", "")))
     if kind is None:
-        raise ProfileError(f"unknown segment type in {data!r}")
-    return kind(**fields)
+        raise ProfileError(f"unknown segment type in {data!r:.80}")
+    try:
+        return kind(**fields)
+    except TypeError:
+        raise ProfileError(f"{kind.__name__}: wrong fields in {data!r:.80}") from None
 
 
 def profile_of(value: LoadProfile | Segment | Iterable[Segment] | str) -> LoadProfile:

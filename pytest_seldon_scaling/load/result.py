@@ -2,6 +2,9 @@
 
 Shared by every load driver (the twin's simulated arrivals and the Locust driver), so a run that
 could not send what was asked says so the same way everywhere, instead of reporting the target.
+"Reached" means served: sent as the profile asked *and* every request answered successfully; a
+dead server that refuses every request was sent to as asked (:attr:`LoadResult.sent_as_asked`)
+but did not take the load.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class Window:
 
 @dataclass
 class LoadResult:
-    """Totals, per-window accuracy and the verdict on whether the target was reached."""
+    """Totals, per-window accuracy and the verdicts: sent as asked, and served (reached)."""
 
     model: str
     profile: str
@@ -49,8 +52,30 @@ class LoadResult:
         return sum(self.failed.values())
 
     @property
-    def target_reached(self) -> bool:
+    def sent_as_asked(self) -> bool:
+        """The load generator kept to the profile (whatever the server answered)."""
         return not self.shortfalls
+
+    @property
+    def unanswered(self) -> int:
+        """Requests sent without an outcome (neither ok nor failed) when the run ended."""
+        return max(0, self.sent - self.ok - self.failed_total)
+
+    @property
+    def target_reached(self) -> bool:
+        """Sent as asked and served: no failed, refused or unanswered request."""
+        return self.sent_as_asked and self.ok == self.sent
+
+    @property
+    def reasons(self) -> list[str]:
+        """Why the target was not reached, one line each (empty when it was)."""
+        lines = list(self.shortfalls)
+        if self.failed_total:
+            codes = ", ".join(f"{n}x {code}" for code, n in sorted(self.failed.items()))
+            lines.append(f"{self.failed_total} of {self.sent} requests failed ({codes})")
+        if self.unanswered:
+            lines.append(f"{self.unanswered} of {self.sent} requests had no answer")
+        return lines
 
     def to_dict(self) -> dict:
         return {
@@ -60,6 +85,7 @@ class LoadResult:
             "ok": self.ok,
             "failed": dict(self.failed),
             "target_reached": self.target_reached,
+            "sent_as_asked": self.sent_as_asked,
             "shortfalls": list(self.shortfalls),
             "tolerance": self.tolerance,
             "windows": [

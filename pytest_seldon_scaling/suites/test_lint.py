@@ -34,7 +34,12 @@ def _settings_as_helm_values(request: pytest.FixtureRequest) -> tuple[str, list[
         settings = request.getfixturevalue("seldon_settings")
     except pytest.FixtureLookupError:
         return "2.10", []
-    autoscaling = {key.split(".", 1)[1]: value for key, value in settings.helm_settings().items()}
+    # helm_settings() also carries chart_version (a patch release such as 2.10.2), not a value
+    autoscaling = {
+        key.removeprefix("autoscaling."): value
+        for key, value in settings.helm_settings().items()
+        if key.startswith("autoscaling.")
+    }
     if not autoscaling.get("serverPackingEnabled"):
         autoscaling.pop("serverPackingPercentage", None)  # ignored by Core 2 when packing is off
     values = Manifest({"autoscaling": autoscaling}, OPTIONS_SOURCE)

@@ -56,7 +56,11 @@ def scenario(model_hpa_case, seldon_session, seldon_settings, seldon_manifests) 
                 cluster, f"hpa/{case.hpa.name}", timing_tolerance=settings.convergence_time
             ),
         )
-        steps.check("MHPA-03", lambda: zero_downtime(run), load=result.to_dict())
+        steps.check(
+            "MHPA-03",
+            lambda: zero_downtime(run, max_p99_ms=settings.max_p99_ms),
+            load=result.to_dict(),
+        )
         steps.check("MHPA-04", lambda: spec_replicas_always_set(cluster, model))
         steps.check(
             "MHPA-05",

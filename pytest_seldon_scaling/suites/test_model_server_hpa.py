@@ -86,7 +86,11 @@ def scenario(paired_hpa_case, seldon_session, seldon_settings, seldon_manifests)
                 "the Model never got ahead of its Server in this run, so ScheduleFailed "
                 "never arose (nothing to check)",
             )
-        steps.check("MSHPA-03", lambda: zero_downtime(run), load=result.to_dict())
+        steps.check(
+            "MSHPA-03",
+            lambda: zero_downtime(run, max_p99_ms=settings.max_p99_ms),
+            load=result.to_dict(),
+        )
         steps.check(
             "MSHPA-04",
             lambda: (

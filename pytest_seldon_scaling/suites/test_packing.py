@@ -82,7 +82,12 @@ def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> 
         steps.check("PACK-02", lambda: all_ready(cluster, names.values()))
         steps.check(
             "PACK-03",
-            lambda: [zero_downtime(run, during=(packed_at, cluster.now())) for run in runs],
+            lambda: [
+                zero_downtime(
+                    run, during=(packed_at, cluster.now()), max_p99_ms=settings.max_p99_ms
+                )
+                for run in runs
+            ],
             loads=[r.to_dict() for r in results],
         )
     return steps

@@ -72,7 +72,9 @@ def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> 
         result = run.wait()
         steps.check(
             "SNA-03",
-            lambda: zero_downtime(run, during=(scaled_down_at, cluster.now())),
+            lambda: zero_downtime(
+                run, during=(scaled_down_at, cluster.now()), max_p99_ms=settings.max_p99_ms
+            ),
             load=result.to_dict(),
         )
         steps.check("SNA-04", lambda: within_bounds(cluster, server, case))

@@ -8,6 +8,7 @@ sklearn model on MLServer; tests and ``plan`` may change them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 
@@ -35,6 +36,13 @@ class TwinSettings:
     model_unload_seconds: float = 0.5
     service_time_seconds: float = 0.01
     concurrency_per_replica: int = 4
+    # the load client's deadline: the Locust driver's request_timeout(grace=30 s) (FastHttpUser
+    # itself defaults to 60 s, requests' HttpUser to none); see twin/traffic.py
+    request_timeout_seconds: float = 10.0
+    # Envoy's default circuit breakers per upstream cluster (one per model version; Core 2 sets
+    # only max_retries): HTTP/1.1 connections (one request each) and requests waiting for one
+    envoy_max_connections: int = 1024
+    envoy_max_pending_requests: int = 1024
     # Envoy / scheduler timing (spec appendix)
     envoy_batch_seconds: float = 0.25
     drain_cool_down_seconds: float = 0.5
@@ -45,6 +53,11 @@ class TwinSettings:
         if self.arrivals not in ("paced", "poisson"):
             raise ValueError(
                 f"TwinSettings.arrivals: {self.arrivals!r} is not 'paced' or 'poisson'"
+            )
+        if not 0 < self.request_timeout_seconds < math.inf:
+            raise ValueError(
+                f"TwinSettings.request_timeout_seconds: {self.request_timeout_seconds!r} "
+                "is not a number of seconds > 0"
             )
 
     def with_(self, **changes: object) -> TwinSettings:

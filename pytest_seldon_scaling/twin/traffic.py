@@ -27,12 +27,41 @@ exact at the instant they happen: when a replica disappears (pod gone, model unl
 its grace period) everything queued or in service on it fails with 503, and a model with no
 route answers 503 at once. Completed requests increment the agent's
 ``seldon_model_infer_total`` (code ``200``) and the lag counter used by 2.9 lag autoscaling.
+
+What bounds a request, from the code (SeldonIO/seldon-core v2.10.2 unless said otherwise):
+
+* **The client's deadline** (``request_timeout_seconds``, default 10 s). Locust's
+  ``FastHttpUser`` gives up after ``network_timeout`` (60 s by default,
+  locustio/locust ``locust/contrib/fasthttp.py``; ``HttpUser``/requests has no timeout at
+  all); this project's Locust driver sets it to ``request_timeout(grace)`` = 10 s for the
+  default 30 s grace (``load/locust_driver.py``), and the twin uses the same. Each replica
+  queue is FIFO at a constant rate, so whether a request makes its deadline is known when it
+  joins the queue: one that would wait longer leaves the queue (the client closes the
+  connection, Envoy resets the upstream request) and fails as ``timeout`` in the second its
+  deadline passes. Served requests' latency includes their queueing, so p99 shows it.
+* **No Envoy route timeout**: Core 2 writes ``timeout: 0s`` (disabled) on every model route
+  (``scheduler/pkg/envoy/xdscache/resource.go``, ``DefaultRouteTimeoutSecs = 0``), so Envoy
+  itself never times a request out, however long it queues.
+* **Envoy's circuit breakers** per upstream cluster: one cluster per model version
+  (``<model>_<version>_http``, ``scheduler/pkg/envoy/processor/incremental.go``
+  ``getClusterNames``) on which Core 2 sets only ``max_retries: 5`` (``getCircuitBreaker``),
+  so Envoy's defaults hold (envoyproxy/envoy ``api/envoy/config/cluster/v3/
+  circuit_breaker.proto``): 1024 HTTP/1.1 connections, each carrying one request, and 1024
+  requests pending for a connection. A request arriving while the model already has
+  ``envoy_max_connections + envoy_max_pending_requests`` outstanding (queued, in service, or
+  waiting out its deadline) is answered 503 at once (``upstream_rq_pending_overflow``).
+* **The agent** proxies to the inference server with ``MaxConnsPerHost: 20`` and no timeout
+  (``scheduler/pkg/agent/rproxy.go``, ``scheduler/pkg/util/constants.go``): beyond that,
+  requests wait inside the agent without bound, i.e. in this queue.
+* **MLServer** has no request timeout and no queue bound; its parallel workers bound how many
+  requests run at once (``concurrency_per_replica``).
 """
 
 from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,6 +75,7 @@ from .settings import TwinSettings
 
 Route = tuple[str, int, str]  # (server, replica index, model_internal)
 UNAVAILABLE = "503"
+TIMEOUT = "timeout"  # the client gave up: no HTTP status, as Locust records a network timeout
 SAMPLE_POINTS = (0.125, 0.375, 0.625, 0.875)
 
 
@@ -143,6 +173,10 @@ class LoadRunHandle:
         self._advance_to = advance_to
         self._now = now
         self.carry: float | None = None
+        # set by the engine: the client's timeout, and how many requests have no outcome yet
+        self.deadline = 0.0
+        self.outstanding: Callable[[], int] = lambda: 0
+        self._until = math.ceil(self.end) + 1
 
     @property
     def end(self) -> float:
@@ -153,12 +187,17 @@ class LoadRunHandle:
         return self._now() >= self.end
 
     def seconds(self) -> list[TrafficSecond]:
-        """Seconds of the run, plus the one after it where the last requests complete."""
-        return self._timeline.traffic_for(self.model, self.started_at, math.ceil(self.end) + 1)
+        """Seconds of the run, and those after it until its last request has an outcome."""
+        return self._timeline.traffic_for(self.model, self.started_at, self._until)
 
     def wait(self) -> LoadResult:
-        # one more second lets requests in service at the end complete and be recorded
-        self._advance_to(max(self._now(), math.ceil(self.end) + 1))
+        # one more second lets requests in service at the end complete; requests still queued
+        # are answered, or time out, within the client's deadline
+        settled = math.ceil(self.end + self.deadline) + 1
+        self._advance_to(max(self._now(), self._until))
+        while self.outstanding() and self._now() < settled:
+            self._advance_to(min(math.floor(self._now()) + 1, settled))
+        self._until = max(self._until, math.ceil(self._now()))
         return summarize(self.model, self.profile, self.seconds(), started_at=self.started_at)
 
 
@@ -182,6 +221,10 @@ class TrafficEngine:
         self.queues: dict[str, dict[Route, Queue]] = {}
         self.runs: list[LoadRunHandle] = []
         self._round_robin: dict[str, int] = {}
+        # requests that will miss their deadline: (when the client gives up, how many), per model
+        self._deadlines: dict[str, deque[tuple[float, int]]] = {}
+        self._abandoning: dict[str, int] = {}
+        self._held: dict[str, int] = {}
         self._seconds: dict[str, Second] = {}
         self._last = 0.0
         self._ticking = False
@@ -190,6 +233,8 @@ class TrafficEngine:
 
     def start(self, run: LoadRunHandle) -> None:
         self.advance(self.env.now)
+        run.deadline = self.settings.request_timeout_seconds
+        run.outstanding = lambda: self.outstanding(run.model)
         self.runs.append(run)
         if not self._ticking:
             self._ticking = True
@@ -211,10 +256,15 @@ class TrafficEngine:
                 if lost:
                     self._second(model, self.env.now).fail(lost)
 
+    def outstanding(self, model: str) -> int:
+        """Requests to ``model`` without an outcome yet: queued, in service, timing out."""
+        queues = self.queues.get(model, {}).values()
+        return self._abandoning.get(model, 0) + sum(q.waiting + q.in_service for q in queues)
+
     # -- time ------------------------------------------------------------------------------
 
     def _tick(self):
-        while self.runs or any(self.queues.values()):
+        while self.runs or any(self.queues.values()) or any(self._deadlines.values()):
             yield self.env.timeout(math.floor(self.env.now) + 1 - self.env.now)
             self.advance(self.env.now)
             self._flush(int(self.env.now))
@@ -261,6 +311,11 @@ class TrafficEngine:
                 n = math.floor(expected + run.carry)
                 run.carry = expected + run.carry - n
             arrivals[run.model] = arrivals.get(run.model, 0) + n
+        for model, due in self._deadlines.items():
+            while due and due[0][0] < t:
+                _, n = due.popleft()
+                self._abandoning[model] -= n
+                self._second(model, start).fail(n, TIMEOUT)
         for model in sorted(set(arrivals) | {m for m, q in self.queues.items() if q}):
             self._serve(model, arrivals.get(model, 0), start, dt)
 
@@ -271,11 +326,24 @@ class TrafficEngine:
         if n and not routes:
             second.fail(n)
             n = 0
-        shares = self._split(model, n, routes)
         queues = self.queues.setdefault(model, {})
         service = self.settings.service_time_seconds
         concurrency = self.settings.concurrency_per_replica
         rate = concurrency / service
+        limit = self.settings.envoy_max_connections + self.settings.envoy_max_pending_requests
+        # ``_held`` (what the queues held last time, never less than now) spares the exact count
+        if n and n + self._held.get(model, 0) + self._abandoning.get(model, 0) > limit:
+            # Envoy's circuit breaker: what the model's cluster cannot hold is refused at once
+            draining = sum(math.floor(rate * dt + q.carry) for q in queues.values())
+            room = max(0, limit - self.outstanding(model) + draining)
+            if n > room:
+                second.fail(n - room)
+                n = room
+        shares = self._split(model, n, routes)
+        # the longest queue ahead of a request that still answers within the client's deadline
+        deadline = self.settings.request_timeout_seconds
+        longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
+        held = 0
         for route in [*routes, *(r for r in queues if r not in shares)]:
             a = shares.get(route, 0)
             queue = queues.get(route)
@@ -289,25 +357,47 @@ class TrafficEngine:
             served = min(backlog, max(0, math.floor(capacity)))
             queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
             q0 = queue.waiting
-            queue.waiting = q1 = backlog - served
+            q1 = backlog - served
+            # FIFO at a constant rate: the newest requests beyond ``longest`` miss the deadline
+            late = q1 - longest
+            if late > 0:
+                late = a if late > a else late
+                queue.waiting = q1 - late
+                self._abandon(model, start + dt / 2 + deadline, late)
+            else:
+                late = 0
+                queue.waiting = q1
             queue.in_service = _stochastic_round(self.rng, served * min(1.0, service / dt))
             completed = done_first + served - queue.in_service
             second.ok += completed
+            held += queue.waiting + queue.in_service
             if not (queue.waiting or queue.in_service or route in shares):
                 del queues[route]
             agent = self.agent_of(route[0], route[1])
             if agent is not None:
                 if completed:
                     agent.count(model, route[2], "200", completed)
-                agent.lag[route[2]] = max(0, agent.lag.get(route[2], 0) + a - completed)
+                agent.lag[route[2]] = max(0, agent.lag.get(route[2], 0) + a - late - completed)
                 if a:
                     agent.last_used[route[2]] = start + dt
-            if a:
-                weight = a / len(SAMPLE_POINTS)
+            if a > late:
+                weight = (a - late) / len(SAMPLE_POINTS)
                 for u in SAMPLE_POINTS:
                     ahead = q0 + (q1 - q0) * u
+                    if ahead > longest:
+                        ahead = longest
                     wait = (ahead - concurrency + 1) / rate if ahead >= concurrency else 0.0
                     second.latencies.append((service + wait, weight))
+        self._held[model] = held
+
+    def _abandon(self, model: str, at: float, n: int) -> None:
+        """``n`` requests will fail as timeouts at ``at``; until then Envoy still holds them."""
+        due = self._deadlines.setdefault(model, deque())
+        if due and due[-1][0] == at:
+            due[-1] = (at, due[-1][1] + n)
+        else:
+            due.append((at, n))
+        self._abandoning[model] = self._abandoning.get(model, 0) + n
 
     def _split(self, model: str, n: int, routes: list[Route]) -> dict[Route, int]:
         if not n or not routes:

@@ -1,0 +1,87 @@
+"""What bounds a request on the twin: the client's deadline and Envoy's circuit breakers."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_seldon_scaling.twin import TwinCluster, TwinSettings
+
+from .builders import is_available, model, server
+
+pytest_plugins = ["pytester"]
+
+# one replica of 4 workers at 10 ms: 400 requests/s
+CAPACITY = 400
+
+
+def overloaded(settings: TwinSettings, profile: str = "hold 800rps 60s"):
+    cluster = TwinCluster(settings=settings)
+    cluster.apply(server(replicas=1), model("iris"))
+    cluster.wait_until(is_available(cluster, "iris"), 120, what="iris available")
+    run = cluster.load("iris", profile)
+    return cluster, run, run.wait()
+
+
+def test_requests_waiting_past_the_client_timeout_fail_as_timeouts():
+    # breakers out of the way: only the 2 s deadline bounds the queue
+    settings = TwinSettings(
+        request_timeout_seconds=2.0, envoy_max_connections=10**9, envoy_max_pending_requests=0
+    )
+    cluster, run, result = overloaded(settings)
+    seconds = run.seconds()
+    assert result.sent == result.ok + result.failed_total  # every request has an outcome
+    assert set(result.failed) == {"timeout"}
+    # what the replica serves in the 60 s, and in the 2 s its queue takes to drain after
+    assert result.sent - CAPACITY * 62 <= result.failed_total <= result.sent - CAPACITY * 60
+    # the queue fills for ~2 s, and a late request fails when its deadline passes
+    first = next(s for s in seconds if s.failed_total)
+    assert 3 <= first.t - run.started_at <= 5
+    # served requests waited in the queue: up to the deadline, never beyond it
+    worst = max(s.p99_ms for s in seconds if s.p99_ms is not None)
+    assert 1500 <= worst <= 2000
+    cluster.close()
+
+
+def test_envoy_refuses_what_its_circuit_breakers_cannot_hold():
+    cluster, run, result = overloaded(TwinSettings())
+    assert set(result.failed) == {"503"}  # overflow comes long before the 10 s deadline
+    assert result.sent == result.ok + result.failed_total
+    # at most 1024 + 1024 requests queue: latency stays near 2048 / 400 per s
+    worst = max(s.p99_ms for s in run.seconds() if s.p99_ms is not None)
+    assert 4000 <= worst <= 5200
+    cluster.close()
+
+
+def test_a_load_within_capacity_has_no_failures_and_service_time_latency():
+    cluster, run, result = overloaded(TwinSettings(), "hold 300rps 60s")
+    assert result.failed_total == 0 and result.ok == result.sent
+    assert max(s.p99_ms for s in run.seconds() if s.p99_ms is not None) < 50
+    cluster.close()
+
+
+def test_the_timeout_must_be_positive_and_finite():
+    for bad in (0.0, -1.0, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="request_timeout_seconds"):
+            TwinSettings(request_timeout_seconds=bad)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "code"),
+    [("10s", "503"), ("1s", "timeout")],
+    ids=["default-timeout-envoy-overflows-first", "short-timeout-times-out-first"],
+)
+def test_overload_fails_the_model_hpa_suite_on_the_twin(pytester, timeout, code):
+    """The issue's case: at 2000 rps the default fixtures cannot serve, MHPA-03 must say so."""
+    result = pytester.runpytest_inprocess(
+        "--seldon-cluster",
+        "--seldon-peak-rps=2000",
+        f"--seldon-request-timeout={timeout}",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_model_hpa",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.stdout.fnmatch_lines(
+        ["*FAILED*MHPA-03*", f"*requests to iris-shared failed in the whole run (*x {code})*"]
+    )
+    assert result.ret == 1
