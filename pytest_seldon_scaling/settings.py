@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from .load.profile import ProfileError, parse_duration
+from .load.trace import Trace, load_trace
 from .versions import core_minor
 
 CLUSTER_MODES = ("twin", "kind", "existing")
@@ -62,6 +63,12 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("ramp", "duration of the suites' ramps up and down", "2m", metavar="DURATION"),
     Option("hold", "duration the suites hold the peak", "3m", metavar="DURATION"),
+    Option(
+        "traffic",
+        "replay real traffic instead of the suites' ramps: a .csv, a Prometheus "
+        "query_range .json or URL, scaled with #rate=,time=,duration= (peak: as --seldon-peak-rps)",
+        metavar="TRACE",
+    ),
     Option(
         "max-error-rate",
         "SLO: highest share of failed requests a scenario may show",
@@ -161,6 +168,7 @@ class SeldonSettings:
     kubectl_binary: str | None
     helm_binary: str | None
     core_release: str | None = None  # a patch release the user asked for, e.g. "2.10.1"
+    traffic: Trace | None = None  # --seldon-traffic: replayed instead of the synthetic ramps
 
     @property
     def enabled(self) -> bool:
@@ -237,6 +245,7 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         kubectl_binary=raw("kubectl-binary") or None,
         helm_binary=raw("helm-binary") or None,
         core_release=_patch_release(str(raw("core-version") or "")),
+        traffic=convert("traffic", load_trace, None),
     )
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))
