@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from .cluster import KINDS, ClusterError, LoadRun, SeldonCluster, Source, ref_of
 from .load.profile import LoadProfile, Segment, profile_of
+from .load.trace import Trace, profiles_for
 from .manifests import load_manifests
 from .timeline import Timeline
 
@@ -76,7 +77,10 @@ class SeldonHandle:
     def placement(self, server: str) -> dict[int, list[str]]:
         return self.cluster.placement(server)
 
-    def load(self, model: str, profile: LoadProfile | Segment | str) -> LoadRun:
+    def load(self, model: str, profile: LoadProfile | Segment | Trace | str) -> LoadRun:
+        """Load on ``model``; a :class:`~.load.trace.Trace` replays that model's series."""
+        if isinstance(profile, Trace):
+            profile = profiles_for(profile, [model])[model]
         run = self.cluster.load(model, profile_of(profile))
         self.runs.append(run)
         return run
