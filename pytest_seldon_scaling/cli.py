@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import lint, plan, report, tune
+from . import calibrate, lint, plan, report, tune
 
-COMMANDS = (lint, plan, report, tune)
+COMMANDS = (lint, plan, report, tune, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

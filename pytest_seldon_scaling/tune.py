@@ -22,12 +22,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .calibrate import read_service_profile
 from .cluster import WaitTimeout
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.trace import TraceError, load_trace, profiles_for
@@ -329,8 +330,7 @@ class Problem:
     seed: int
     slo: SLO
     space: Space
-    settings: Any = None
-    service: dict[str, Any] = field(default_factory=dict)
+    settings: Any = None  # TwinSettings, e.g. with a calibrated service time
 
     def score(self, params: dict[str, Any]) -> Outcome:
         return simulate(
@@ -585,6 +585,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="a .csv, a Prometheus query_range .json or URL, e.g. day.csv#duration=2h",
     )
     parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="service profile from 'seldon-scaling calibrate' (default: the twin's service time)",
+    )
+    parser.add_argument(
         "--slo",
         action="append",
         default=[],
@@ -643,6 +649,7 @@ def problem_from(args: argparse.Namespace) -> Problem:
         seed=args.seed,
         slo=parse_slos(args.slo),
         space=Space(average_value=(min(targets) / 2, max(targets) * 2)),
+        settings=read_service_profile(args.profile).twin_settings() if args.profile else None,
     )
 
 
