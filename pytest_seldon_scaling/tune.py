@@ -33,6 +33,7 @@ from .cluster import WaitTimeout
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import ManifestError, load_manifests
+from .quantity import parse_quantity
 from .timeline import Timeline
 
 API = "mlops.seldon.io/v1alpha1"
@@ -44,6 +45,7 @@ OBJECTIVES = (
     "schedule_failed_seconds",
 )
 READY_TIMEOUT = 600.0
+ASKED = "seldon_scaling_asked"
 
 
 # -- one replay and what it cost --------------------------------------------------------------
@@ -405,6 +407,8 @@ def search(
         while done < trials:
             batch = [study.ask() for _ in range(min(population, trials - done))]
             params = [suggest(trial, problem.space) for trial in batch]
+            for trial in batch:
+                trial.set_user_attr(ASKED, True)  # every parameter is in: workers may score
             if storage is None:
                 scored = pool.map(_score, params) if pool else map(problem.score, params)
                 for trial, outcome in zip(batch, scored, strict=True):
@@ -459,7 +463,7 @@ def work(
         mine = [
             t
             for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-            if t.number % workers == index and len(t.params) == len(Space.__dataclass_fields__)
+            if t.number % workers == index and t.user_attrs.get(ASKED)
         ]
         for trial in mine:
             study.tell(trial.number, problem.score(dict(trial.params)).values())
@@ -635,7 +639,7 @@ def problem_from(args: argparse.Namespace) -> Problem:
             )
     profiles = profiles_for(trace, models)
     targets = [
-        float(source["target"]["averageValue"])
+        float(parse_quantity(source["target"]["averageValue"]))
         for h in hpas
         for metric in h["spec"].get("metrics") or []
         for source in [metric.get((metric.get("type") or "")[:1].lower() + metric["type"][1:])]
