@@ -185,6 +185,9 @@ class TrafficEngine:
         self._seconds: dict[str, Second] = {}
         self._last = 0.0
         self._ticking = False
+        # per model (service time, workers per replica) in place of the settings' defaults,
+        # e.g. from a calibrated service profile
+        self.service: dict[str, tuple[float, int]] = {}
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -273,8 +276,9 @@ class TrafficEngine:
             n = 0
         shares = self._split(model, n, routes)
         queues = self.queues.setdefault(model, {})
-        service = self.settings.service_time_seconds
-        concurrency = self.settings.concurrency_per_replica
+        service, concurrency = self.service.get(
+            model, (self.settings.service_time_seconds, self.settings.concurrency_per_replica)
+        )
         rate = concurrency / service
         for route in [*routes, *(r for r in queues if r not in shares)]:
             a = shares.get(route, 0)
