@@ -7,8 +7,8 @@ request rate should be done on the target model (one replica, no scaling)", then
 with Locust (open loop: constant-throughput users at the profile's rate), finds where p99
 breaks the limit, errors begin or the replica stops keeping up, and prints the HPA target and
 maxReplicas with the margin used. It writes a service profile (service-time percentiles at low
-load, concurrency per replica by Little's law at saturation) that ``tune --profile`` and
-:func:`twin_settings` give the twin in place of its defaults.
+load, concurrency per replica by Little's law at saturation) that ``tune --profile`` gives
+the twin in place of its defaults (:meth:`ServiceProfile.twin_service`).
 """
 
 from __future__ import annotations
@@ -109,22 +109,18 @@ class ServiceProfile:
     saturation_rps: float
     max_p99_ms: float
 
-    def twin_settings(self, base: Any = None) -> Any:
-        """TwinSettings serving like this replica.
+    def twin_service(self) -> tuple[float, int]:
+        """(service time, workers) for the twin's traffic engine (``TrafficEngine.service``).
 
         The twin serves in constant time with whole workers, so it takes ``concurrency``
         workers each busy ``concurrency / saturation`` s: one twin replica then saturates at
         the measured rate (the figure the HPA is sized on), with a service time close to the
         measured median.
         """
-        from .twin import TwinSettings
-
         seconds = self.service_time_p50_ms / 1000
         if self.saturation_rps > 0:
             seconds = self.concurrency_per_replica / self.saturation_rps
-        return (base or TwinSettings()).with_(
-            service_time_seconds=seconds, concurrency_per_replica=self.concurrency_per_replica
-        )
+        return seconds, self.concurrency_per_replica
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"

@@ -22,13 +22,13 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .calibrate import read_service_profile
+from .calibrate import ServiceProfile, read_service_profile
 from .cluster import WaitTimeout
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.trace import TraceError, load_trace, profiles_for
@@ -118,13 +118,17 @@ def simulate(
     core_version: str = "2.10",
     seed: int = 0,
     max_p99_ms: float | None = None,
-    settings: Any = None,
+    service: dict[str, tuple[float, int]] | None = None,
 ) -> Outcome:
-    """Apply ``objects`` on a fresh twin, wait for the Models, replay ``profiles``, measure."""
+    """Apply ``objects`` on a fresh twin, wait for the Models, replay ``profiles``, measure.
+
+    ``service``: per model (service time, workers per replica) instead of the twin's defaults.
+    """
     from .scenario import is_ready
     from .twin import TwinCluster
 
-    cluster = TwinCluster(core_version=core_version, seed=seed, settings=settings)
+    cluster = TwinCluster(core_version=core_version, seed=seed)
+    cluster.traffic.service.update(service or {})
     cluster.apply(*copy.deepcopy(list(objects)))
     models = sorted(profiles)
     # a setup that never gets Ready is scored by what the replay then shows
@@ -332,7 +336,7 @@ class Problem:
     seed: int
     slo: SLO
     space: Space
-    settings: Any = None  # TwinSettings, e.g. with a calibrated service time
+    service: dict[str, tuple[float, int]] = field(default_factory=dict)  # calibrated models
 
     def score(self, params: dict[str, Any]) -> Outcome:
         return simulate(
@@ -341,7 +345,7 @@ class Problem:
             core_version=self.core_version,
             seed=self.seed,
             max_p99_ms=self.slo.p99_ms,
-            settings=self.settings,
+            service=self.service,
         )
 
 
@@ -591,8 +595,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         type=Path,
+        action="append",
+        default=[],
         metavar="FILE",
-        help="service profile from 'seldon-scaling calibrate' (default: the twin's service time)",
+        help="service profile from 'seldon-scaling calibrate' for its model (repeatable); one "
+        "whose model is not replayed serves every model without its own",
     )
     parser.add_argument(
         "--slo",
@@ -653,8 +660,21 @@ def problem_from(args: argparse.Namespace) -> Problem:
         seed=args.seed,
         slo=parse_slos(args.slo),
         space=Space(average_value=(min(targets) / 2, max(targets) * 2)),
-        settings=read_service_profile(args.profile).twin_settings() if args.profile else None,
+        service=service_of([read_service_profile(path) for path in args.profile], list(profiles)),
     )
+
+
+def service_of(profiles: Sequence[ServiceProfile], models: Sequence[str]) -> dict:
+    """Each replayed model's (service time, workers): its own profile, else a spare one."""
+    own = {p.model: p for p in profiles if p.model in models}
+    spare = [p for p in profiles if p.model not in models]
+    if len(spare) > 1:
+        raise ValueError(
+            f"--profile: {len(spare)} profiles ({', '.join(p.model for p in spare)}) are for "
+            "models the trace does not replay; give at most one to serve the others"
+        )
+    chosen = {m: own.get(m) or (spare[0] if spare else None) for m in models}
+    return {m: p.twin_service() for m, p in chosen.items() if p is not None}
 
 
 def _progress(done: int, total: int) -> None:

@@ -89,13 +89,29 @@ def test_the_service_profile_round_trips_into_twin_settings(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(profile.to_json())
     assert read_service_profile(path) == profile
-    settings = profile.twin_settings()
     # one twin replica saturates where the measured one did: 1 worker / 53 rps
-    assert settings.concurrency_per_replica == 1
-    assert settings.service_time_seconds == pytest.approx(1 / 53)
+    assert profile.twin_service() == (pytest.approx(1 / 53), 1)
     path.write_text(json.dumps({"model": "iris"}))
     with pytest.raises(ValueError, match=r"p.json: service profile lacks concurrency_per_replica"):
         read_service_profile(path)
+
+
+def test_the_twin_serves_a_calibrated_model_at_its_pace():
+    from pytest_seldon_scaling.resources import default_manifests
+    from pytest_seldon_scaling.twin import TwinCluster
+
+    def p50_under(service):
+        cluster = TwinCluster()
+        cluster.traffic.service.update(service)
+        cluster.apply(str(default_manifests()))
+        cluster.sleep(60)
+        run = cluster.load("iris-shared", "hold 4rps 30s")
+        run.wait()
+        return max(s.p50_ms for s in run.seconds() if s.p50_ms is not None)
+
+    slow = ServiceProfile("iris-shared", 250.0, 300.0, 350.0, 2, 8.0, 1000.0)
+    assert p50_under({}) == pytest.approx(10.0)  # the twin's default service time
+    assert p50_under({"iris-shared": slow.twin_service()}) == pytest.approx(250.0)
 
 
 def test_tune_uses_the_profile_instead_of_the_twin_defaults(tmp_path, capsys):
