@@ -547,7 +547,12 @@ def plot_svg(
 
     on_front = {c.number for c in front}
     dots = []
-    for c in candidates:
+    # the recommended dot last, so a candidate on the same spot cannot hide it
+    ordered = sorted(
+        candidates,
+        key=lambda c: (chosen is not None and c.number == chosen.number, c.number in on_front),
+    )
+    for c in ordered:
         colour = (
             "#d62728"
             if chosen and c.number == chosen.number
