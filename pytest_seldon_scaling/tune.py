@@ -447,22 +447,32 @@ def work(
     *,
     trials: int,
     poll: float = 0.5,
+    idle: float = 600.0,
 ) -> int:
-    """A remote worker: score the running trials whose number is ``index`` mod ``workers``."""
+    """A remote worker: score the running trials whose number is ``index`` mod ``workers``.
+
+    Returns the number scored once the study holds ``trials`` complete trials. Raises
+    ``TimeoutError`` after ``idle`` seconds without the study appearing or moving on (no
+    coordinator asking, no other worker telling), instead of waiting forever.
+    """
     optuna = _optuna()
-    deadline = time.monotonic() + 600
-    while True:  # the coordinator creates the study; a worker may start first
-        try:
-            study = optuna.load_study(study_name=study_name, storage=storage)
-            break
-        except KeyError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(poll)
-    scored = 0
+    deadline = time.monotonic() + idle
+    study = None
+    scored, seen = 0, -1
     while True:
-        complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if len(complete) >= trials:
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"no trial to score in study {study_name!r} for {idle:g} s: "
+                "is the coordinator (tune without --worker) running?"
+            )
+        if study is None:
+            try:  # the coordinator creates the study; a worker may start first
+                study = optuna.load_study(study_name=study_name, storage=storage)
+            except KeyError:
+                time.sleep(poll)
+                continue
+        complete = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+        if complete >= trials:
             return scored
         mine = [
             t
@@ -472,7 +482,9 @@ def work(
         for trial in mine:
             study.tell(trial.number, problem.score(dict(trial.params)).values())
             scored += 1
-        if not mine:
+        if mine or complete != seen:
+            deadline, seen = time.monotonic() + idle, complete
+        else:
             time.sleep(poll)
 
 
@@ -702,7 +714,11 @@ def run_tune(args: argparse.Namespace) -> int:
         # create the schema and the study before any worker looks for them
         open_study(args.study, args.seed, args.population, args.storage)
     if worker:
-        scored = work(problem, args.storage, args.study, *worker, trials=args.trials)
+        try:
+            scored = work(problem, args.storage, args.study, *worker, trials=args.trials)
+        except TimeoutError as error:
+            print(f"seldon-scaling tune: worker {args.worker}: {error}", file=sys.stderr)
+            return 1
         print(f"worker {args.worker}: scored {scored} candidates")
         return 0
     print(

@@ -330,3 +330,15 @@ def test_each_model_gets_its_own_service_profile_or_the_spare_one():
     assert service_of([a], ["a", "b"]) == {"a": (0.02, 2)}  # b keeps the twin's defaults
     with pytest.raises(ValueError, match=r"2 profiles .* are for models the trace does not"):
         service_of([other, ServiceProfile("x", 1.0, 1.0, 1.0, 1, 1.0, 1.0)], ["a"])
+
+
+def test_a_worker_without_a_coordinator_gives_up_and_says_why(tmp_path):
+    from pytest_seldon_scaling.tune import SLO, Problem, Space, open_study, work
+
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    problem = Problem([], {}, {}, "2.10", 0, SLO(), Space(average_value=(1.0, 2.0)))
+    with pytest.raises(TimeoutError, match=r"'missing' for 0\.5 s: is the coordinator"):
+        work(problem, storage, "missing", 0, 2, trials=4, poll=0.1, idle=0.5)
+    open_study("idle", 0, 4, storage)  # a study nobody asks trials of
+    with pytest.raises(TimeoutError, match=r"'idle' for 0\.5 s"):
+        work(problem, storage, "idle", 0, 2, trials=4, poll=0.1, idle=0.5)
