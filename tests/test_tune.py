@@ -226,7 +226,16 @@ def test_bad_tune_arguments(tmp_path, capsys, extra, message):
 
 # -- distributed: a real PostgreSQL ------------------------------------------------------
 
-INITDB, POSTGRES = shutil.which("initdb"), shutil.which("postgres")
+def postgres_binary(name: str) -> str | None:
+    """On PATH, or where Debian's postgresql package puts it (not on PATH there)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+INITDB, POSTGRES = postgres_binary("initdb"), postgres_binary("postgres")
 needs_postgres = pytest.mark.skipif(
     not (INITDB and POSTGRES),
     reason="needs PostgreSQL's initdb and postgres on PATH (apt-get install -y postgresql)",
