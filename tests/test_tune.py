@@ -226,6 +226,7 @@ def test_bad_tune_arguments(tmp_path, capsys, extra, message):
 
 # -- distributed: a real PostgreSQL ------------------------------------------------------
 
+
 def postgres_binary(name: str) -> str | None:
     """On PATH, or where Debian's postgresql package puts it (not on PATH there)."""
     found = shutil.which(name)
