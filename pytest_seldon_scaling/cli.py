@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import check, lint, plan, report
+from . import calibrate, check, lint, plan, report, tune
 from .kube import install
 
-COMMANDS = (check, lint, plan, report, install)
+COMMANDS = (check, lint, plan, report, install, tune, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from .cluster import KINDS, ClusterError, LoadRun, SeldonCluster, Source, parse_ref, ref_of
 from .load.profile import LoadProfile, Segment, profile_of
+from .load.trace import Trace, profiles_for
 from .manifests import load_manifests
 from .timeline import Timeline
 
@@ -100,9 +101,13 @@ class SeldonHandle:
         """Models on each replica of a Server (``"server/mlserver"`` or ``"mlserver"``)."""
         return self.cluster.placement(kind_ref(server, "server")[1])
 
-    def load(self, model: str, profile: LoadProfile | Segment | str) -> LoadRun:
-        """Start load on a Model (``"model/irisa0"`` or ``"irisa0"``)."""
-        run = self.cluster.load(kind_ref(model, "model")[1], profile_of(profile))
+    def load(self, model: str, profile: LoadProfile | Segment | Trace | str) -> LoadRun:
+        """Start load on a Model (``"model/irisa0"`` or ``"irisa0"``); a
+        :class:`~.load.trace.Trace` replays that model's series."""
+        name = kind_ref(model, "model")[1]
+        if isinstance(profile, Trace):
+            profile = profiles_for(profile, [name])[name]
+        run = self.cluster.load(name, profile_of(profile))
         self.runs.append(run)
         return run
 

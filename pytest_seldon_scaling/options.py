@@ -73,6 +73,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("ramp", "duration of the suites' ramps up and down", "2m", metavar="DURATION"),
     Option("hold", "duration the suites hold the peak", "3m", metavar="DURATION"),
     Option(
+        "traffic",
+        "replay real traffic instead of the suites' ramps: a .csv, a Prometheus "
+        "query_range .json or URL, scaled with #rate=,time=,duration= (peak: as --seldon-peak-rps)",
+        metavar="TRACE",
+    ),
+    Option(
         "max-error-rate",
         "SLO: highest share of failed requests a scenario may show",
         "0",

@@ -35,6 +35,7 @@ from .expect import (
 )
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
+from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import ManifestError, load_manifests
 from .settings import MAX_DURATION, normalize_core_version
 from .timeline import HPASample, ReplicaSample, Timeline
@@ -68,10 +69,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="PATH",
         help="files or directories of Servers, Models, HPAs, adapter ConfigMap",
     )
-    parser.add_argument(
+    load = parser.add_mutually_exclusive_group(required=True)
+    load.add_argument(
         "--profile",
-        required=True,
         help='load profile, e.g. "ramp 1-30rps 5m, hold 10m, ramp 30-1rps 5m"',
+    )
+    load.add_argument(
+        "--traffic",
+        metavar="TRACE",
+        help="replay real traffic: a .csv, a Prometheus query_range .json or a Prometheus URL, "
+        "optionally scaled, e.g. day.csv#rate=2,duration=1h",
     )
     parser.add_argument(
         "--model",
@@ -121,16 +128,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_plan(args: argparse.Namespace) -> int:
     try:
-        profile = LoadProfile.parse(args.profile)
+        trace = load_trace(args.traffic) if args.traffic else None
+        profile = None if trace else LoadProfile.parse(args.profile)
         core_version = normalize_core_version(args.core_version)
         convergence = _bounded("--convergence-time", args.convergence_time, MAX_DURATION)
         timeout = _bounded("--request-timeout", args.request_timeout, 3600.0)
         _check_numbers(args)
         manifests = load_manifests(*args.manifests)
-    except (ProfileError, ValueError, ManifestError) as error:
+    except (ProfileError, TraceError, ValueError, ManifestError) as error:
         print(f"seldon-scaling plan: {error}", file=sys.stderr)
         return 2
-    if profile.requests_between(0.0, profile.duration) < 1:
+    if profile is not None and profile.requests_between(0.0, profile.duration) < 1:
         print(
             f"seldon-scaling plan: --profile {args.profile!r} sends no request: nothing to judge",
             file=sys.stderr,
@@ -153,7 +161,9 @@ def run_plan(args: argparse.Namespace) -> int:
     )
     try:
         cluster.apply(*(m.obj for m in manifests if not m.is_helm_values))
-        models = args.model or _default_models(cluster)
+        models = args.model or (
+            trace.models if trace and len(trace.series) > 1 else _default_models(cluster)
+        )
         if not models:
             print("seldon-scaling plan: the manifests define no Model", file=sys.stderr)
             return 2
@@ -161,10 +171,16 @@ def run_plan(args: argparse.Namespace) -> int:
         if unknown:
             print(f"seldon-scaling plan: no Model named {', '.join(unknown)}", file=sys.stderr)
             return 2
-        print(f"Plan: {profile.describe()} on the Core 2 {core_version} twin (seed {args.seed})")
+        try:
+            profiles = profiles_for(trace, models) if trace else dict.fromkeys(models, profile)
+        except TraceError as error:
+            print(f"seldon-scaling plan: {error}", file=sys.stderr)
+            return 2
+        what = trace.describe() if trace else profile.describe()
+        print(f"Plan: {what} on the Core 2 {core_version} twin (seed {args.seed})")
         unready = _wait_models_ready(cluster, models)
         started = cluster.now()
-        results = _simulate(cluster, models, profile, _progress)
+        results = _simulate(cluster, profiles, _progress)
         # every decision made under load gets the convergence time to be followed
         cluster.sleep(convergence)
         verdict = judge(
@@ -240,17 +256,17 @@ def _progress(done: float, total: float) -> None:
 
 def _simulate(
     cluster: SeldonCluster,
-    models: Sequence[str],
-    profile: LoadProfile,
+    profiles: dict[str, LoadProfile],
     progress: Callable[[float, float], None],
 ) -> dict[str, LoadResult]:
-    runs = {model: cluster.load(model, profile) for model in models}
+    runs = {model: cluster.load(model, profile) for model, profile in profiles.items()}
+    duration = max(profile.duration for profile in profiles.values())
     elapsed = 0.0
-    while elapsed < profile.duration:
-        step = min(PROGRESS_STEP, profile.duration - elapsed)
+    while elapsed < duration:
+        step = min(PROGRESS_STEP, duration - elapsed)
         cluster.sleep(step)
         elapsed += step
-        progress(elapsed, profile.duration)
+        progress(elapsed, duration)
     return {model: run.wait() for model, run in runs.items()}
 
 

@@ -242,6 +242,12 @@ def hpa_profile(case: ModelHPACase, settings: SeldonSettings) -> tuple[LoadProfi
     behavior = (case.hpa.spec.get("behavior") or {}).get("scaleDown") or {}
     window = behavior.get("stabilizationWindowSeconds")
     tail = (300.0 if window is None else float(window)) + settings.convergence_time
+    if settings.traffic is not None:
+        # the recorded shape, its peak scaled to the same peak the ramps would reach
+        trace = settings.traffic
+        series = case.model.name if case.model.name in trace.series else trace.models[0]
+        shape = trace.scaled(rate=peak / (trace.peak_rps(series) or 1.0))
+        return shape.profile(series) + Hold(low, tail), peak
     profile = (
         Ramp(low, peak, settings.ramp)
         + Hold(peak, settings.hold)

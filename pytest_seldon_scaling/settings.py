@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from .options import CLUSTER_MODES
 from .versions import core_minor
+
+if TYPE_CHECKING:
+    from .load.trace import Trace
 
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
 
@@ -67,6 +70,7 @@ class SeldonSettings:
     kubectl_binary: str | None
     helm_binary: str | None
     core_release: str | None = None  # a patch release the user asked for, e.g. "2.10.1"
+    traffic: Trace | None = None  # --seldon-traffic: replayed instead of the synthetic ramps
 
     @property
     def enabled(self) -> bool:
@@ -93,6 +97,7 @@ def normalize_core_version(value: str) -> str:
 def resolve(config: pytest.Config) -> SeldonSettings:
     """Read and check every ``--seldon-*`` option; ``pytest.UsageError`` names a bad one."""
     from .load.profile import ProfileError
+    from .load.trace import load_trace
 
     errors: list[str] = []
     aliases = _pytest_kind_options(config, errors)
@@ -154,6 +159,7 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         kubectl_binary=raw("kubectl-binary") or None,
         helm_binary=raw("helm-binary") or None,
         core_release=_patch_release(str(raw("core-version") or "")),
+        traffic=convert("traffic", load_trace, None),
     )
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))

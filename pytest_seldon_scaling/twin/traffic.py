@@ -228,6 +228,9 @@ class TrafficEngine:
         self._seconds: dict[str, Second] = {}
         self._last = 0.0
         self._ticking = False
+        # per model (service time, workers per replica) in place of the settings' defaults,
+        # e.g. from a calibrated service profile
+        self.service: dict[str, tuple[float, int]] = {}
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -327,8 +330,9 @@ class TrafficEngine:
             second.fail(n)
             n = 0
         queues = self.queues.setdefault(model, {})
-        service = self.settings.service_time_seconds
-        concurrency = self.settings.concurrency_per_replica
+        service, concurrency = self.service.get(
+            model, (self.settings.service_time_seconds, self.settings.concurrency_per_replica)
+        )
         rate = concurrency / service
         limit = self.settings.envoy_max_connections + self.settings.envoy_max_pending_requests
         # ``_held`` (what the queues held last time, never less than now) spares the exact count
