@@ -40,6 +40,7 @@ from .quantity import QuantityError, milli_value, parse_quantity
 
 MAX_INT32 = 2**31 - 1
 MIN_INT32 = -(2**31)
+MAX_INT64 = 2**63 - 1
 
 DEFAULT_CPU_UTILIZATION = 80
 CPU_INITIALIZATION_PERIOD = 300.0
@@ -454,6 +455,11 @@ def get_object_per_pod_metric_replicas(
     return replicas, reported
 
 
+def _wrap64(value: int) -> int:
+    """Go int64 addition wraps around on overflow."""
+    return (value + 2**63) % 2**64 - 2**63
+
+
 def get_external_metric_replicas(
     current_replicas: int,
     target_usage: int,
@@ -461,8 +467,18 @@ def get_external_metric_replicas(
     tolerances: Tolerances,
     pods: Sequence[Pod],
 ) -> tuple[int, int]:
-    """External metric, Value target: as Object/Value over the sum of the series."""
-    usage = min(sum(values), 2**63 - 1)
+    """``GetExternalMetricReplicas``: as Object/Value over the sum of the series.
+
+    The sum stops at MaxInt64 at the first positive value that would overflow it (Go's check
+    ``val > 0 && usage > MaxInt64-val``), as in kubernetes/kubernetes master (v1.34+),
+    pkg/controller/podautoscaler/replica_calculator.go.
+    """
+    usage = 0
+    for value in values:
+        if value > 0 and usage > MAX_INT64 - value:
+            usage = MAX_INT64
+            break
+        usage = _wrap64(usage + value)
     usage_ratio = _ratio(float(usage), float(target_usage))
     return get_usage_ratio_replica_count(current_replicas, usage_ratio, tolerances, pods), usage
 
@@ -470,11 +486,27 @@ def get_external_metric_replicas(
 def get_external_per_pod_metric_replicas(
     status_replicas: int, target_usage_per_pod: int, values: Sequence[int], tolerances: Tolerances
 ) -> tuple[int, int]:
-    """External metric, AverageValue target: as Object/AverageValue over the sum of the series."""
-    usage = min(sum(values), 2**63 - 1)
-    return get_object_per_pod_metric_replicas(
-        status_replicas, target_usage_per_pod, usage, tolerances
-    )
+    """``GetExternalPerPodMetricReplicas``: as Object/AverageValue over the sum of the series.
+
+    Go (kubernetes/kubernetes master (v1.34+), pkg/controller/podautoscaler/
+    replica_calculator.go) takes a negative running int64 sum for an overflow and makes it
+    MaxInt64, and reports MaxInt64 rather than an average once ``float64(usage)`` reaches
+    ``float64(MaxInt64)`` (= 2**63), so the status never shows 9223372036854775808m.
+    """
+    usage = 0
+    for value in values:
+        usage = _wrap64(usage + value)
+        if usage < 0:
+            usage = MAX_INT64
+            break
+    replicas = status_replicas
+    usage_ratio = _ratio(float(usage), float(target_usage_per_pod) * float(replicas))
+    if not tolerances.is_within(usage_ratio):
+        replicas = _ceil32(_ratio(float(usage), float(target_usage_per_pod)))
+    if float(usage) >= float(MAX_INT64):
+        return replicas, MAX_INT64
+    average = _ratio(float(usage), float(status_replicas))
+    return replicas, math.ceil(average) if math.isfinite(average) else 0
 
 
 @dataclass(frozen=True)
@@ -580,8 +612,11 @@ def calc_plain_metric_replicas(
         if tolerances.is_within(usage_ratio):
             return current_replicas, usage
         return _ceil32(usage_ratio * float(groups.ready_count)), usage
-    if groups.missing:
-        fallback = target_usage if usage_ratio < 1.0 else 0
+    # At a ratio of exactly 1.0 Go assigns missing pods nothing: they stay out of the recount
+    # (kubernetes/kubernetes master (v1.34+), pkg/controller/podautoscaler/
+    # replica_calculator.go, calcPlainMetricReplicas: ``else if usageRatio > 1.0``).
+    fallback = target_usage if usage_ratio < 1.0 else 0 if usage_ratio > 1.0 else None
+    if fallback is not None:
         for name in groups.missing:
             values[name] = fallback
     if scale_up_with_unready:

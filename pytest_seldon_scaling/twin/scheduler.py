@@ -13,6 +13,7 @@ sorts of the default config.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -269,6 +270,117 @@ class ModelStatus:
     reason: str = ""
     available_replicas: int = 0
     unavailable_replicas: int = 0
+    draining_replicas: int = 0
+    # when the state was reached: informational, so equal states compare equal
+    timestamp: float = field(default=-math.inf, compare=False)
+
+
+@dataclass(frozen=True)
+class ModelVersionStatistics:
+    """``modelVersionStateStatistics``: replica counts by state group, last failure, latest time.
+
+    An unset time is ``-inf`` (Go's zero ``time.Time``, before any replica's timestamp).
+    """
+
+    available: int = 0
+    loading: int = 0
+    load_failed: int = 0
+    unloading: int = 0
+    unloaded: int = 0
+    unload_failed: int = 0
+    draining: int = 0
+    last_failed_state_time: float = -math.inf
+    latest_time: float = -math.inf
+    last_failed_reason: str = ""
+
+
+_STATISTIC_OF_STATE = {
+    AVAILABLE: "available",
+    LOAD_REQUESTED: "loading",
+    LOADING: "loading",
+    LOADED: "loading",
+    LOAD_FAILED: "load_failed",
+    LOADED_UNAVAILABLE: "load_failed",
+    UNLOAD_ENVOY_REQUESTED: "unloading",
+    UNLOAD_REQUESTED: "unloading",
+    UNLOADING: "unloading",
+    UNLOADED: "unloaded",
+    UNLOAD_FAILED: "unload_failed",
+    DRAINING: "draining",
+}
+
+
+def calc_model_version_statistics(
+    replicas: Mapping[int, ReplicaStatus | str], deleted: bool
+) -> ModelVersionStatistics:
+    """``calcModelVersionStatistics`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/
+    memory_status.go): count replicas per state group.
+
+    The failure remembered is the newest (strictly later timestamp, Go's ``After``) LoadFailed or
+    LoadedUnavailable replica of a live model, or UnloadFailed replica of a deleted one.
+    """
+    counts = dict.fromkeys(_STATISTIC_OF_STATE.values(), 0)
+    failed_at, latest, reason = -math.inf, -math.inf, ""
+    for value in replicas.values():
+        status = _status(value)
+        group = _STATISTIC_OF_STATE.get(status.state)
+        if group is not None:
+            counts[group] += 1
+        remembered = "unload_failed" if deleted else "load_failed"
+        if group == remembered and status.timestamp > failed_at:
+            failed_at, reason = status.timestamp, status.reason
+        latest = max(latest, status.timestamp)
+    return ModelVersionStatistics(
+        **counts, last_failed_state_time=failed_at, latest_time=latest, last_failed_reason=reason
+    )
+
+
+def update_model_state(
+    stats: ModelVersionStatistics,
+    spec_replicas: int,
+    min_replicas: int = 0,
+    *,
+    previous_available_is_other_version: bool = False,
+    latest: bool = True,
+    deleted: bool = False,
+) -> ModelStatus:
+    """``updateModelState`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory_status.go).
+
+    A deleted or superseded version is ModelTerminateFailed (with the remembered failure) when a
+    replica failed to unload, ModelTerminating while any replica is unloading, available or
+    loading, else ModelTerminated (LoadedUnavailable and Draining replicas do not hold it).
+    ``previous_available_is_other_version``: the last version in ``ModelAvailable`` is a
+    different (older) version, which keeps a rolling update Available as soon as one replica
+    of the new version is. The replica counts are reported in every branch.
+    """
+    state, reason, timestamp = MODEL_PROGRESSING, "", stats.latest_time
+    if deleted or not latest:
+        if stats.unload_failed > 0:
+            state, reason = MODEL_TERMINATE_FAILED, stats.last_failed_reason
+            timestamp = stats.last_failed_state_time
+        elif stats.unloading > 0 or stats.available > 0 or stats.loading > 0:
+            state = MODEL_TERMINATING
+        else:
+            state = MODEL_TERMINATED
+    elif stats.load_failed > 0:
+        state, reason = MODEL_FAILED, stats.last_failed_reason
+        timestamp = stats.last_failed_state_time
+    elif stats.available == 0 and spec_replicas == 0 and min_replicas == 0:
+        state = MODEL_SCALED_DOWN
+    elif (
+        stats.available == spec_replicas
+        or (min_replicas > 0 and stats.available >= min_replicas)
+        or (stats.available > 0 and previous_available_is_other_version)
+    ):
+        state = MODEL_AVAILABLE
+    return ModelStatus(
+        state,
+        reason,
+        stats.available,
+        stats.loading + stats.load_failed,
+        stats.draining,
+        timestamp,
+    )
 
 
 def model_state(
@@ -280,45 +392,16 @@ def model_state(
     latest: bool = True,
     deleted: bool = False,
 ) -> ModelStatus:
-    """``updateModelState``: aggregate replica states into the model version's state.
-
-    ``previous_available_is_other_version``: the last version in ``ModelAvailable`` is a
-    different (older) version, which keeps a rolling update Available as soon as one replica
-    of the new version is.
-    """
-    statuses = {i: _status(s) for i, s in replicas.items()}
-    if deleted or not latest:
-        states = [s.state for s in statuses.values()]
-        if UNLOAD_FAILED in states:
-            return ModelStatus(MODEL_TERMINATE_FAILED)
-        busy = {UNLOADING, UNLOAD_REQUESTED, UNLOAD_ENVOY_REQUESTED, AVAILABLE, LOADED}
-        busy |= {LOADING, LOAD_REQUESTED, LOADED_UNAVAILABLE, DRAINING}
-        if any(s in busy for s in states):
-            return ModelStatus(MODEL_TERMINATING)
-        return ModelStatus(MODEL_TERMINATED)
-    available = loading = failed = 0
-    failed_reason, failed_at = "", None
-    for status in statuses.values():
-        if status.state == AVAILABLE:
-            available += 1
-        elif status.state in (LOAD_REQUESTED, LOADING, LOADED):
-            loading += 1
-        elif status.state in (LOAD_FAILED, LOADED_UNAVAILABLE):
-            failed += 1
-            if failed_at is None or status.timestamp >= failed_at:
-                failed_reason, failed_at = status.reason, status.timestamp
-    unavailable = loading + failed
-    if failed > 0:
-        return ModelStatus(MODEL_FAILED, failed_reason, available, unavailable)
-    if available == 0 and spec_replicas == 0 and min_replicas == 0:
-        return ModelStatus(MODEL_SCALED_DOWN, "", available, unavailable)
-    if (
-        available == spec_replicas
-        or (min_replicas > 0 and available >= min_replicas)
-        or (available > 0 and previous_available_is_other_version)
-    ):
-        return ModelStatus(MODEL_AVAILABLE, "", available, unavailable)
-    return ModelStatus(MODEL_PROGRESSING, "", available, unavailable)
+    """``updateModelStatus``: :func:`calc_model_version_statistics` then
+    :func:`update_model_state` for one model version's replicas."""
+    return update_model_state(
+        calc_model_version_statistics(replicas, deleted),
+        spec_replicas,
+        min_replicas,
+        previous_available_is_other_version=previous_available_is_other_version,
+        latest=latest,
+        deleted=deleted,
+    )
 
 
 def failed_scheduling_status(

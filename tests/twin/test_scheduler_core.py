@@ -18,6 +18,7 @@ from pytest_seldon_scaling.twin import (
 from pytest_seldon_scaling.twin.scheduler import (
     NO_MATCHING_SERVERS,
     NOT_ENOUGH_REPLICAS,
+    calc_model_version_statistics,
     sort_replicas,
 )
 
@@ -269,3 +270,64 @@ def test_scale_down_never_below_floor_and_never_from_one(
         assert target >= max(minimum, 1)
         if empty <= expected:
             assert target <= max(expected, minimum)
+
+
+# SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory_status.go: calcModelVersionStatistics
+# counts LoadedUnavailable with LoadFailed and Draining apart, and updateModelState holds a
+# deleted or superseded version in ModelTerminating only for unloading, available or loading
+# replicas; AvailableReplicas is reported in every branch.
+@pytest.mark.parametrize(
+    ("states", "latest", "deleted", "expected"),
+    [
+        ({0: "LoadedUnavailable"}, True, True, ("ModelTerminated", 0, 1, 0)),
+        ({0: "Draining"}, True, True, ("ModelTerminated", 0, 0, 1)),
+        ({0: "Draining", 1: "LoadedUnavailable"}, False, False, ("ModelTerminated", 0, 1, 1)),
+        ({0: "Available", 1: "Unloaded"}, True, True, ("ModelTerminating", 1, 0, 0)),
+        ({0: "Available", 1: "Available"}, False, False, ("ModelTerminating", 2, 0, 0)),
+        ({0: "UnloadEnvoyRequested"}, True, True, ("ModelTerminating", 0, 0, 0)),
+        ({0: "Loading", 1: "UnloadFailed"}, True, True, ("ModelTerminateFailed", 0, 1, 0)),
+    ],
+)
+def test_terminating_versions_follow_update_model_state(states, latest, deleted, expected):
+    status = model_state(states, 2, latest=latest, deleted=deleted)
+    got = (
+        status.state,
+        status.available_replicas,
+        status.unavailable_replicas,
+        status.draining_replicas,
+    )
+    assert got == expected
+
+
+def test_terminate_failed_carries_the_unload_failure_reason():
+    states = {
+        0: ReplicaStatus("UnloadFailed", "agent gone", 5.0),
+        1: ReplicaStatus("UnloadFailed", "rclone timeout", 7.0),
+        2: ReplicaStatus("LoadFailed", "not this one", 9.0),
+    }
+    status = model_state(states, 3, deleted=True)
+    assert (status.state, status.reason, status.timestamp) == (
+        "ModelTerminateFailed",
+        "rclone timeout",
+        7.0,
+    )
+
+
+def test_live_model_remembers_load_failures_not_unload_failures():
+    states = {
+        0: ReplicaStatus("UnloadFailed", "ignored", 9.0),
+        1: ReplicaStatus("LoadedUnavailable", "envoy", 3.0),
+    }
+    assert model_state(states, 2).reason == "envoy"
+
+
+def test_statistics_take_the_first_of_equal_failure_times():
+    # Go's After is strict: a later replica with the same timestamp does not replace it
+    stats = calc_model_version_statistics(
+        {
+            0: ReplicaStatus("LoadFailed", "first", 1.0),
+            1: ReplicaStatus("LoadFailed", "second", 1.0),
+        },
+        deleted=False,
+    )
+    assert (stats.load_failed, stats.last_failed_reason, stats.latest_time) == (2, "first", 1.0)
