@@ -295,7 +295,7 @@ class HPAController:
             self._set_condition(now, SCALING_ACTIVE, "False", "InvalidSelector", message)
             return message
         labelled = [p for p in selected if p.labels is not None]
-        for other in other_hpa_selectors:
+        for other in other_hpa_selectors if labelled else ():
             matches = parse_selector(other)
             if any(matches(p.labels) for p in labelled):  # type: ignore[arg-type]
                 message = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -14,6 +15,8 @@ _SELECTOR_TERM = re.compile(
 )
 
 
+# Selectors are few and re-read on every sync; the matcher is a pure function of the text.
+@functools.lru_cache(maxsize=4096)
 def parse_selector(selector: str) -> Callable[[Mapping[str, str]], bool]:
     """A matcher for a Kubernetes label selector string; ``ValueError`` when unparsable."""
     terms: list[Callable[[Mapping[str, str]], bool]] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 from ..quantity import QuantityError, milli_value, parse_quantity
 
@@ -185,20 +184,16 @@ def format_milli(milli: int) -> str:
     if milli == 0:
         return "0"
     sign = "-" if milli < 0 else ""
-    value = Fraction(abs(milli), 1000)
-    for exponent, suffix in (
-        (18, "E"),
-        (15, "P"),
-        (12, "T"),
-        (9, "G"),
-        (6, "M"),
-        (3, "k"),
-        (0, ""),
-    ):
-        scaled = value / (10**exponent)
-        if scaled.denominator == 1 and scaled >= 1:
-            return f"{sign}{scaled.numerator}{suffix}"
-    return f"{sign}{abs(milli)}m"
+    magnitude = abs(milli)
+    # the largest SI suffix that leaves a whole number (integers only: this runs every sync)
+    for exponent, suffix in _SI_SUFFIXES:
+        unit = 1000 * 10**exponent
+        if magnitude % unit == 0:
+            return f"{sign}{magnitude // unit}{suffix}"
+    return f"{sign}{magnitude}m"
+
+
+_SI_SUFFIXES = ((18, "E"), (15, "P"), (12, "T"), (9, "G"), (6, "M"), (3, "k"), (0, ""))
 
 
 def _observed_milli(value: object, what: str) -> int:
