@@ -172,6 +172,11 @@ class Timeline:
         high = len(seconds) if end is None else bisect.bisect_left(seconds, end, key=_t)
         return seconds[low:high]
 
+    def events_between(self, start: float, end: float) -> list[Event]:
+        """Events with ``start <= t <= end`` (events are recorded in time order)."""
+        low = bisect.bisect_left(self.events, start, key=_t)
+        return self.events[low : bisect.bisect_right(self.events, end, key=_t)]
+
     def hpa_for(self, ref: str) -> list[HPASample]:
         return list(self._hpa_by_ref.get(ref, ()))
 
@@ -293,7 +298,7 @@ class Timeline:
         return timeline
 
 
-def _t(record: TrafficSecond | ReplicaSample) -> float:
+def _t(record: TrafficSecond | ReplicaSample | Event) -> float:
     return record.t
 
 

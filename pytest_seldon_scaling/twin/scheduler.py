@@ -115,7 +115,6 @@ class ServerReplica:
     reserved_memory: int = 0
     capabilities: tuple[str, ...] = ()
     draining: bool = False
-    loaded_models: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ OCCUPYING = core.IS_LOADING_OR_LOADED | {
     core.UNLOADING,
 }
 INACTIVE = frozenset({core.UNLOADED, core.UNLOAD_FAILED, core.REPLICA_STATE_UNKNOWN})
+SERVING = frozenset({core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE})
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,36 @@ class ReplicaRecord:
     draining: bool = False
 
 
+class Holdings:
+    """What one server replica holds: each version's replica state, with the two counts the
+    scheduler reads (models serving there, versions occupying it) kept as states change."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[str, str]] = {}  # id(version) -> (model, state)
+        self.serving: dict[str, int] = {}  # model -> its versions serving here
+        self.occupying = 0  # versions in a state that occupies the replica
+
+    def put(self, key: int, model: str, state: str) -> None:
+        self.drop(key)
+        self._entries[key] = (model, state)
+        if state in SERVING:
+            self.serving[model] = self.serving.get(model, 0) + 1
+        if state in OCCUPYING:
+            self.occupying += 1
+
+    def drop(self, key: int) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        model, state = entry
+        if state in SERVING:
+            self.serving[model] -= 1
+            if not self.serving[model]:
+                del self.serving[model]
+        if state in OCCUPYING:
+            self.occupying -= 1
+
+
 @dataclass
 class ServerRecord:
     name: str
@@ -167,6 +198,10 @@ class Scheduler:
         self.servers: dict[str, ServerRecord] = {}
         self._envoy_pending = False
         self._routes: dict[str, list[tuple[str, int, str]]] = {}
+        # (server, replica index) -> {id(version): (model, replica state)} for the versions of
+        # the models in ``self.models``: what each server replica holds, kept with every replica
+        # write so placement and status read one replica's entries instead of every model's
+        self._occupancy: dict[tuple[str, int], Holdings] = {}
 
     # -- flags -----------------------------------------------------------------------------
 
@@ -191,6 +226,8 @@ class Scheduler:
     def load_model(self, name: str, generation: int, spec: Deployment) -> None:
         record = self.models.get(name)
         if record is None or record.deleted:
+            for version in record.versions if record is not None else ():
+                self._forget_occupancy(version)
             record = self.models[name] = ModelRecord(name)
             record.versions.append(Version(name, max(1, generation), generation, spec))
         elif record.latest.spec.same_artifact(spec):
@@ -266,6 +303,7 @@ class Scheduler:
                     del version.replicas[index]
                     version.dirty = True
                     affected.append(model.name)
+        self._occupancy.pop((server, index), None)
         self._event(f"server/{server}", "ReplicaRemoved", f"replica {index} disconnected")
         self._sync_routes()
         for name in dict.fromkeys(affected):
@@ -395,13 +433,6 @@ class Scheduler:
         for server in self.servers.values():
             replicas = []
             for index, replica in sorted(server.replicas.items()):
-                loaded = frozenset(
-                    m.name
-                    for m in self.models.values()
-                    for v in m.versions
-                    if v.server == server.name
-                    and v.replicas.get(index, ReplicaStatus("")).state in OCCUPYING
-                )
                 replicas.append(
                     ServerReplica(
                         index,
@@ -409,7 +440,6 @@ class Scheduler:
                         replica.reserved_memory,
                         replica.capabilities,
                         replica.draining,
-                        loaded,
                     )
                 )
             snapshots.append(
@@ -442,7 +472,7 @@ class Scheduler:
                 f"model/{record.name}", "NewVersion", f"{version.internal} moves to {server}"
             )
         if server is not None:
-            version.server = server
+            self._set_server(version, server)
         version.dirty = True
         chosen = set(indices)
         requested = []
@@ -479,7 +509,7 @@ class Scheduler:
         latest.status = core.failed_scheduling_status(latest.states(), latest.spec.replicas, reason)
         latest.state_time = self.env.now
         if reset:
-            latest.server = None
+            self._set_server(latest, None)
         self._event(f"model/{record.name}", "ScheduleFailed", reason)
         self.hooks.model_status(record.name, latest, record.deleted)
 
@@ -487,6 +517,33 @@ class Scheduler:
         version.replicas[index] = ReplicaStatus(state, reason, self.env.now)
         version.state_time = self.env.now
         version.dirty = True
+        if version.server is not None and self._is_current(version):
+            self._holdings(version.server, index).put(id(version), version.name, state)
+
+    def _is_current(self, version: Version) -> bool:
+        record = self.models.get(version.name)
+        return record is not None and any(v is version for v in record.versions)
+
+    def _set_server(self, version: Version, server: str | None) -> None:
+        """Assign a version to a server, moving its replica entries in the occupancy index."""
+        if version.server == server:
+            return
+        self._forget_occupancy(version)
+        version.server = server
+        if server is not None and self._is_current(version):
+            for index, status in version.replicas.items():
+                self._holdings(server, index).put(id(version), version.name, status.state)
+
+    def _forget_occupancy(self, version: Version) -> None:
+        if version.server is None:
+            return
+        for index in version.replicas:
+            held = self._occupancy.get((version.server, index))
+            if held is not None:
+                held.drop(id(version))
+
+    def _holdings(self, server: str, index: int) -> Holdings:
+        return self._occupancy.setdefault((server, index), Holdings())
 
     def _release(self, version: Version, replica: ReplicaRecord | None) -> None:
         if replica is not None:
@@ -534,6 +591,8 @@ class Scheduler:
         if record is None or not record.deleted:
             return
         if all(v.inactive() for v in record.versions) and self.models.get(record.name) is record:
+            for version in record.versions:
+                self._forget_occupancy(version)
             del self.models[record.name]
             self._sync_routes()
             self.hooks.model_status(record.name, record.latest, True)
@@ -546,16 +605,8 @@ class Scheduler:
         for index, replica in server.replicas.items():
             if replica.draining:
                 continue
-            loaded += len(
-                {
-                    m.name
-                    for m in self.models.values()
-                    for v in m.versions
-                    if v.server == name
-                    and v.replicas.get(index, ReplicaStatus("")).state
-                    in (core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE)
-                }
-            )
+            held = self._occupancy.get((name, index))
+            loaded += len(held.serving) if held is not None else 0
         if loaded != server.loaded_models:
             server.loaded_models = loaded
             self.hooks.server_status(name, loaded)
@@ -621,15 +672,11 @@ class Scheduler:
         record = self.servers.get(server)
         if record is None:
             return 0
-        occupied = {
-            i
-            for m in self.models.values()
-            for v in m.versions
-            if v.server == server
-            for i, r in v.replicas.items()
-            if r.state in OCCUPYING
-        }
-        return sum(1 for i in record.replicas if i not in occupied)
+        return sum(
+            1
+            for i in record.replicas
+            if (held := self._occupancy.get((server, i))) is None or not held.occupying
+        )
 
     def _server_scale_up(self, name: str) -> None:
         server = self.servers.get(name)
