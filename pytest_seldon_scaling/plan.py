@@ -245,8 +245,8 @@ def _why(timeline: Timeline, ref: str, t: float) -> str:
     """The event that explains a replica change at ``t`` (an HPA rescale, a scheduler step)."""
     nearby = [
         e
-        for e in timeline.events
-        if abs(e.t - t) <= 1.0 and (e.ref == ref or ref.split("/", 1)[1] in e.message)
+        for e in timeline.events_between(t - 1.0, t + 1.0)
+        if e.ref == ref or ref.split("/", 1)[1] in e.message
     ]
     nearby.sort(key=lambda e: e.reason != "SuccessfulRescale")
     return f"{nearby[0].ref}: {nearby[0].reason} {nearby[0].message}".strip() if nearby else ""
