@@ -20,7 +20,7 @@ from collections.abc import Callable
 import simpy
 
 from ..cluster import KINDS, ClusterError, Source, WaitTimeout, parse_ref
-from ..hpa import HPAController, HPAError, Pod
+from ..hpa import HPAController, HPAError, Pod, parse_selector
 from ..load.profile import LoadProfile, profile_of
 from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
@@ -171,6 +171,8 @@ class TwinCluster:
         self.scheduler = self.controller.scheduler
         self._rules: list[AdapterRule] = []
         self._rules_error: str | None = None
+        self._selected_statefulsets: dict[str, list[str]] = {}
+        self._statefulsets_seen = 0
         self.store.watch(self._on_change)
         self.hpas = HPAControllers(
             self.env,
@@ -312,10 +314,27 @@ class TwinCluster:
         pod = None if statefulset is None else statefulset.pods.get(index)
         return None if pod is None else pod.agent
 
-    def _pods(self) -> list[Pod]:
+    def _pods(self, selector: str) -> list[Pod]:
+        """What the HPA's pod lister returns for ``selector``: the server pods it selects.
+
+        All pods of a StatefulSet carry the same labels, so the selector is matched once per
+        StatefulSet (cached until one is added) and pods are built only where it matches; a
+        selector that does not parse gets every pod, for the HPA to report it.
+        """
+        if self._statefulsets_seen != len(self.controller.statefulsets):
+            self._selected_statefulsets.clear()
+            self._statefulsets_seen = len(self.controller.statefulsets)
+        names = self._selected_statefulsets.get(selector)
+        if names is None:
+            try:
+                matches = parse_selector(selector)
+                names = [n for n in sorted(self.controller.statefulsets) if matches(_labels(n))]
+            except ValueError:
+                names = sorted(self.controller.statefulsets)
+            self._selected_statefulsets[selector] = names
         pods = []
-        for name, statefulset in sorted(self.controller.statefulsets.items()):
-            for pod in statefulset.pods.values():
+        for name in names:
+            for pod in self.controller.statefulsets[name].pods.values():
                 pods.append(
                     Pod(
                         pod.name,
@@ -323,10 +342,7 @@ class TwinCluster:
                         ready=pod.ready,
                         start_time=pod.started_at,
                         deleted=pod.terminating,
-                        labels={
-                            "seldon-server-name": name,
-                            "app.kubernetes.io/name": "seldon-server",
-                        },
+                        labels=_labels(name),
                     )
                 )
         return pods
@@ -357,3 +373,8 @@ class TwinCluster:
                     if pod.connected:
                         samples += pod.agent.samples(self.namespace, pod.name)
             self.metrics.scrape(self.env.now, samples)
+
+
+def _labels(server: str) -> dict[str, str]:
+    """The labels of a Server's pods (as the operator's StatefulSet template sets them)."""
+    return {"seldon-server-name": server, "app.kubernetes.io/name": "seldon-server"}

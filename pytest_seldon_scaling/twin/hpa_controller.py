@@ -39,7 +39,7 @@ class HPAControllers:
         timeline: Timeline,
         metrics: MetricsDB,
         rules: RulesProvider,
-        pods: Callable[[], list[Pod]],
+        pods: Callable[[str], list[Pod]],
     ) -> None:
         self.env = env
         self.settings = settings
@@ -146,15 +146,14 @@ class HPAControllers:
 
     def sync(self, ref: str, controller: HPAController) -> None:
         target_ref, scale = self._target(controller)
-        self._put_selector(
-            ref, scale["status"].get("selector") if isinstance(scale, dict) else None
-        )
+        selector = (scale["status"].get("selector") or "") if isinstance(scale, dict) else ""
+        self._put_selector(ref, selector)
         others = self._other_selectors(ref)
         result = controller.sync(
             self.env.now,
             scale,
             self._observations(controller),
-            self.pods(),
+            self.pods(selector),
             other_hpa_selectors=others,
         )
         if result.rescaled and isinstance(scale, dict):
