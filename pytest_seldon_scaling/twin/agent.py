@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from ..quantity import QuantityError, integer_value
+from .scheduler import SCALE_UP, model_scaling_trigger
 from .scheduler_service import Scheduler, Version
 from .settings import TwinSettings
 
@@ -311,10 +312,13 @@ class StatefulSet:
                 version = None if record is None else record.latest
                 if version is None or not self.scheduler.autoscaling_enabled_for(version):
                     continue
-                if agent.lag.get(internal, 0) >= config.lag_threshold:
+                trigger = model_scaling_trigger(
+                    agent.lag.get(internal, 0),
+                    config.lag_threshold,
+                    self.env.now - agent.last_used.get(internal, self.env.now),
+                    config.inactive_seconds,
+                )
+                if trigger == SCALE_UP:
                     agent.lag[internal] = 0
-                    self.scheduler.model_scaling_trigger(name, number, up=True)
-                elif self.env.now - agent.last_used.get(internal, self.env.now) >= (
-                    config.inactive_seconds
-                ):
-                    self.scheduler.model_scaling_trigger(name, number, up=False)
+                if trigger is not None:
+                    self.scheduler.model_scaling_trigger(name, number, up=trigger == SCALE_UP)

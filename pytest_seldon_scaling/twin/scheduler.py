@@ -467,3 +467,80 @@ def server_scale_down_target(
     if (try_pack or empty_replicas > 0) and expected_replicas > 1:
         return target
     return None
+
+
+# -- 2.9 lag-based model autoscaling ---------------------------------------------------------
+# SeldonIO/seldon-core v2.9.x: the agent's scheduler/pkg/agent/modelscaling (stats analyser)
+# raises triggers, scheduler/pkg/agent/server.go turns a trigger into a ±1 replica step.
+
+SCALE_UP = "up"
+SCALE_DOWN = "down"
+
+
+def model_scaling_trigger(
+    lag: int, lag_threshold: int, idle_seconds: float, inactive_seconds: float
+) -> str | None:
+    """The agent's stats analyser for one loaded model: ``SCALE_UP`` when the in-flight lag
+    reached the threshold (the agent then resets it), else ``SCALE_DOWN`` when the model has
+    been unused for ``inactive_seconds``, else None."""
+    if lag >= lag_threshold:
+        return SCALE_UP
+    if idle_seconds >= inactive_seconds:
+        return SCALE_DOWN
+    return None
+
+
+def autoscaling_enabled(min_replicas: int, max_replicas: int) -> bool:
+    """``AutoscalingEnabled``: lag autoscaling acts only when min or max replicas is set."""
+    return min_replicas != 0 or max_replicas != 0
+
+
+def check_model_scaling_within_range(target: int, min_replicas: int, max_replicas: int) -> bool:
+    """``checkModelScalingWithinRange``: enabled, never below 1 or min, never above a set max."""
+    if not autoscaling_enabled(min_replicas, max_replicas):
+        return False
+    if target < min_replicas or target < 1:
+        return False
+    return not (max_replicas > 0 and target > max_replicas)
+
+
+def calculate_desired_num_replicas(
+    replicas: int, min_replicas: int, max_replicas: int, trigger: str
+) -> int | None:
+    """``calculateDesiredNumReplicas``: one step in the trigger's direction, or None."""
+    target = replicas + (1 if trigger == SCALE_UP else -1)
+    if check_model_scaling_within_range(target, min_replicas, max_replicas):
+        return target
+    return None
+
+
+def is_model_stable(state_time: float, now: float, cool_down_seconds: float) -> bool:
+    """``isModelStable``: the model's state is older than the cool-down."""
+    return state_time < now - cool_down_seconds
+
+
+def model_scaling_target(
+    trigger: str,
+    replicas: int,
+    min_replicas: int,
+    max_replicas: int,
+    *,
+    latest_is_last_available: bool,
+    trigger_version_is_latest: bool,
+    deleted: bool,
+    state_time: float,
+    now: float,
+    cool_down_seconds: float,
+) -> int | None:
+    """The scheduler's answer to a trigger (``applyModelScaling``): the new replica count of
+    the latest version, or None when the trigger is dropped.
+
+    A scale-up needs the latest version to be the last available one and the trigger to be
+    about it; a scale-down needs a live model whose state is stable past the cool-down.
+    """
+    if trigger == SCALE_UP:
+        if not (latest_is_last_available and trigger_version_is_latest):
+            return None
+    elif deleted or not is_model_stable(state_time, now, cool_down_seconds):
+        return None
+    return calculate_desired_num_replicas(replicas, min_replicas, max_replicas, trigger)

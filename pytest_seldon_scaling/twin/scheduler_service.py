@@ -216,7 +216,9 @@ class Scheduler:
 
     def autoscaling_enabled_for(self, version: Version) -> bool:
         spec = version.spec
-        return self.model_autoscaling and (spec.min_replicas != 0 or spec.max_replicas != 0)
+        return self.model_autoscaling and core.autoscaling_enabled(
+            spec.min_replicas, spec.max_replicas
+        )
 
     def _event(self, ref: str, reason: str, message: str = "") -> None:
         self.timeline.record_event(self.env.now, ref, reason, message)
@@ -354,20 +356,20 @@ class Scheduler:
         if not self.model_autoscaling or record is None:
             return
         latest = record.latest
-        if up:
-            if record.last_available() is not latest or version != latest.version:
-                return
-        elif record.deleted or self.env.now - latest.state_time <= (
-            self.settings.model_scaling_cool_down_seconds
-        ):
-            return
         spec = latest.spec
-        if spec.min_replicas == 0 and spec.max_replicas == 0:
-            return
-        target = spec.replicas + (1 if up else -1)
-        if target < spec.min_replicas or target < 1:
-            return
-        if spec.max_replicas > 0 and target > spec.max_replicas:
+        target = core.model_scaling_target(
+            core.SCALE_UP if up else core.SCALE_DOWN,
+            spec.replicas,
+            spec.min_replicas,
+            spec.max_replicas,
+            latest_is_last_available=record.last_available() is latest,
+            trigger_version_is_latest=version == latest.version,
+            deleted=record.deleted,
+            state_time=latest.state_time,
+            now=self.env.now,
+            cool_down_seconds=self.settings.model_scaling_cool_down_seconds,
+        )
+        if target is None:
             return
         latest.spec = replace(spec, replicas=target)
         self._event(
