@@ -14,7 +14,7 @@ sorts of the default config.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 MAX_UINT32 = 4294967295
@@ -401,6 +401,29 @@ def model_state(
         latest=latest,
         deleted=deleted,
     )
+
+
+def get_failed_models(
+    models: Iterable[tuple[str, ModelStatus, int, bool]],
+) -> list[str]:
+    """``getFailedModels`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/scheduler/scheduler.go):
+    the models to schedule again, from ``(name, latest status, spec replicas, deleted)``.
+
+    ModelFailed and ScheduleFailed models, and Available or Progressing ones with fewer
+    available replicas than wanted; deleted models are being unloaded, never retried.
+    """
+    return [
+        name
+        for name, status, replicas, deleted in models
+        if not deleted
+        and (
+            status.state in (MODEL_FAILED, SCHEDULE_FAILED)
+            or (
+                status.state in (MODEL_AVAILABLE, MODEL_PROGRESSING)
+                and status.available_replicas < replicas
+            )
+        )
+    ]
 
 
 def failed_scheduling_status(

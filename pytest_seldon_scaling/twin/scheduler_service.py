@@ -401,17 +401,14 @@ class Scheduler:
         return placement.scheduled
 
     def schedule_failed_models(self) -> None:
-        """``ScheduleFailedModels``: retry failed or short models, without scale-up events."""
-        for name in list(self.models):
-            record = self.models.get(name)
-            if record is None or record.deleted:
-                continue
-            status = record.latest.status
-            short = status.state in (core.MODEL_AVAILABLE, core.MODEL_PROGRESSING) and (
-                status.available_replicas < record.latest.spec.replicas
-            )
-            if status.state in (core.MODEL_FAILED, core.SCHEDULE_FAILED) or short:
-                self.schedule(name, publish_scale_up=False)
+        """``ScheduleFailedModels``: retry the models :func:`.scheduler.get_failed_models`
+        lists (taken before any retry, as Core 2 does), without scale-up events."""
+        failed = core.get_failed_models(
+            (name, record.latest.status, record.latest.spec.replicas, record.deleted)
+            for name, record in self.models.items()
+        )
+        for name in failed:
+            self.schedule(name, publish_scale_up=False)
 
     def _model_spec(self, record: ModelRecord) -> ModelSpec:
         latest = record.latest

@@ -331,3 +331,23 @@ def test_statistics_take_the_first_of_equal_failure_times():
         deleted=False,
     )
     assert (stats.load_failed, stats.last_failed_reason, stats.latest_time) == (2, "first", 1.0)
+
+
+def test_get_failed_models_lists_failed_and_short_models():
+    from pytest_seldon_scaling.twin.scheduler import ModelStatus, get_failed_models
+
+    models = [
+        ("failed", ModelStatus("ModelFailed"), 1, False),
+        ("schedule-failed", ModelStatus("ScheduleFailed", available_replicas=1), 2, False),
+        ("short", ModelStatus("ModelAvailable", available_replicas=1), 2, False),
+        ("progressing-short", ModelStatus("ModelProgressing"), 1, False),
+        ("complete", ModelStatus("ModelAvailable", available_replicas=2), 2, False),
+        ("terminating", ModelStatus("ModelTerminating"), 1, False),
+        ("deleted", ModelStatus("ScheduleFailed"), 1, True),
+    ]
+    assert get_failed_models(models) == [
+        "failed",
+        "schedule-failed",
+        "short",
+        "progressing-short",
+    ]
