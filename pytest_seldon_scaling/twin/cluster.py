@@ -107,15 +107,27 @@ def default_server_config(name: str, capabilities: str, namespace: str) -> dict:
         "spec": {
             "podSpec": {
                 "terminationGracePeriodSeconds": 120,
+                # requests as the chart renders them (SeldonIO/seldon-core v2.10.2,
+                # operator/config/serverconfigs/{mlserver,triton}.yaml): the capacity model
+                # counts these three containers per Server pod
                 "containers": [
-                    {"name": "agent", "env": agent_env, "lifecycle": pre_stop},
+                    {
+                        "name": "rclone",
+                        "resources": {
+                            "requests": {"cpu": "200m", "memory": "100M"},
+                            "limits": {"memory": "256M"},
+                        },
+                    },
+                    {
+                        "name": "agent",
+                        "env": agent_env,
+                        "lifecycle": pre_stop,
+                        "resources": {"requests": {"cpu": "500m", "memory": "500M"}},
+                    },
                     {
                         "name": name,
                         "lifecycle": pre_stop,
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "1Gi"},
-                            "limits": {"memory": "1Gi"},
-                        },
+                        "resources": {"requests": {"cpu": "1", "memory": "1G"}},
                     },
                 ],
             }
