@@ -79,6 +79,8 @@ class NodePool:
         return self.allocatable - self.reserved
 
 
+NO_REQUESTS = Resources()
+
 KIND_CI_POOL = NodePool(
     "kind-control-plane",
     Resources(cpu=4000, memory=16 * 2**30),
@@ -238,30 +240,39 @@ def nodes_of(pools: Sequence[NodePool], extra: Mapping[str, int] | None = None) 
     return nodes
 
 
+def choose_node(
+    requests: Resources,
+    free: Mapping[str, Resources],
+    allocatable: Mapping[str, Resources],
+) -> tuple[str | None, str]:
+    """One pod's scheduling cycle: the feasible node with the highest LeastAllocated score
+    (ties: the first by name), or None and the FitError message."""
+    reasons: Counter[str] = Counter()
+    best, best_score = None, -1.0
+    for name in sorted(free):
+        missing = insufficient(requests, free[name])
+        if missing:
+            reasons.update(missing)
+            continue
+        score = _score(requests, free[name], allocatable[name])
+        if score > best_score:
+            best, best_score = name, score
+    return best, "" if best is not None else fit_error_message(len(free), reasons)
+
+
 def schedule_pods(
     pods: Sequence[tuple[str, Resources]], nodes: Mapping[str, tuple[Resources, Resources]]
 ) -> Placement:
-    """Bind pods in order, each to the feasible node with the highest LeastAllocated score
-    (ties: the first node by name); pods that fit nowhere stay Pending."""
+    """Bind pods in order with :func:`choose_node`; pods that fit nowhere stay Pending."""
     placement = Placement(free={name: free for name, (_, free) in nodes.items()})
+    allocatable = {name: total for name, (total, _) in nodes.items()}
     for pod, requests in pods:
-        reasons: Counter[str] = Counter()
-        best, best_score = None, -1.0
-        for name in sorted(nodes):
-            free = placement.free[name]
-            missing = insufficient(requests, free)
-            if missing:
-                reasons.update(missing)
-                continue
-            score = _score(requests, free, nodes[name][0])
-            if score > best_score:
-                best, best_score = name, score
-        if best is None:
-            message = fit_error_message(len(nodes), reasons)
+        node, message = choose_node(requests, placement.free, allocatable)
+        if node is None:
             placement.pending.append(PendingPod(pod, requests, message))
         else:
-            placement.bound[pod] = best
-            placement.free[best] = placement.free[best] - requests
+            placement.bound[pod] = node
+            placement.free[node] = placement.free[node] - requests
     return placement
 
 
@@ -404,3 +415,105 @@ def model_shortfalls(
                 f'{server} fit: ScheduleFailed ("{NOT_ENOUGH_REPLICAS}") {meanwhile}'
             )
     return lines
+
+
+# -- the twin's nodes (a thin SimPy shell over the functions above) --------------------------
+
+
+class Nodes:
+    """The twin's nodes: binds Server pods as they are created, keeps the ones that fit
+    nowhere Pending (a ``FailedScheduling`` event with the kube-scheduler's message), binds
+    them when a pod leaves or a node arrives, and lets a cluster autoscaler add nodes to pools
+    that can grow (``provisioning_seconds`` later)."""
+
+    def __init__(self, env, pools: Sequence[NodePool], record_event) -> None:
+        self.env = env
+        self.pools = list(pools)
+        self._record_event = record_event
+        self.allocatable: dict[str, Resources] = {}
+        self.free: dict[str, Resources] = {}
+        self._pool_nodes = {pool.name: 0 for pool in self.pools}
+        self._in_flight = {pool.name: 0 for pool in self.pools}
+        for pool in self.pools:
+            for _ in range(pool.nodes):
+                self._add_node(pool)
+        self.bound: dict[str, tuple[str, Resources]] = {}  # pod -> (node, requests)
+        self.pending: dict[str, tuple[Resources, object]] = {}  # pod -> (requests, on_bound)
+
+    def _add_node(self, pool: NodePool) -> None:
+        name = f"{pool.name}-{self._pool_nodes[pool.name]}"
+        self._pool_nodes[pool.name] += 1
+        self.allocatable[name] = pool.allocatable
+        self.free[name] = pool.free_per_node
+
+    def request(self, pod: str, requests: Resources, on_bound) -> bool:
+        """Bind ``pod`` now (True) or keep it Pending until ``on_bound()`` can be called."""
+        node, message = choose_node(requests, self.free, self.allocatable)
+        if node is not None:
+            self._bind(pod, node, requests)
+            return True
+        self.pending[pod] = (requests, on_bound)
+        self._record_event(self.env.now, f"pod/{pod}", "FailedScheduling", message)
+        self._scale_up()
+        return False
+
+    def release(self, pod: str) -> None:
+        """The pod is gone (or was never bound): free its node and retry Pending pods."""
+        self.pending.pop(pod, None)
+        binding = self.bound.pop(pod, None)
+        if binding is not None:
+            node, requests = binding
+            self.free[node] = self.free[node] + requests
+            self._retry()
+
+    def _bind(self, pod: str, node: str, requests: Resources) -> None:
+        self.bound[pod] = (node, requests)
+        self.free[node] = self.free[node] - requests
+        self._record_event(self.env.now, f"pod/{pod}", "Scheduled", f"assigned to {node}")
+
+    def _retry(self) -> None:
+        for pod, (requests, on_bound) in list(self.pending.items()):
+            node, _ = choose_node(requests, self.free, self.allocatable)
+            if node is not None:
+                del self.pending[pod]
+                self._bind(pod, node, requests)
+                on_bound()
+
+    def _scale_up(self) -> None:
+        grown = [
+            NodePool(
+                p.name,
+                p.allocatable,
+                self._pool_nodes[p.name] + self._in_flight[p.name],
+                p.max_nodes,
+                p.provisioning_seconds,
+                p.reserved,
+            )
+            for p in self.pools
+        ]
+        waiting = [(pod, requests) for pod, (requests, _) in self.pending.items()]
+        # only the Pending pods: bound ones already hold their nodes' resources
+        empty = [
+            NodePool(p.name, p.allocatable, 0, p.max_nodes - p.nodes, 0.0, p.reserved)
+            for p in grown
+        ]
+        added, _ = scale_up_for(empty, waiting) if waiting else ({}, None)
+        for pool in grown:
+            count = added.get(pool.name, 0)
+            if count:
+                self._in_flight[pool.name] += count
+                self._record_event(
+                    self.env.now,
+                    f"pod/{waiting[0][0]}",
+                    "TriggeredScaleUp",
+                    f"pod triggered scale-up: [{pool.name} {pool.nodes}->"
+                    f"{pool.nodes + count} (max: {pool.max_nodes})]",
+                )
+                self.env.process(self._provision(pool, count))
+
+    def _provision(self, pool: NodePool, count: int):
+        yield self.env.timeout(pool.provisioning_seconds)
+        for _ in range(count):
+            self._in_flight[pool.name] -= 1
+            self._add_node(pool)
+        self._retry()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import simpy
 
@@ -26,6 +26,7 @@ from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
 from .adapter import AdapterConfigError, AdapterRule, MetricsDB, parse_adapter_config
 from .agent import Agent
+from .capacity import NodePool, Nodes
 from .controller import Controller, timestamp
 from .hpa_controller import HPAControllers
 from .operator import _normalise_version
@@ -147,7 +148,10 @@ class TwinCluster:
         namespace: str = "seldon-mesh",
         seed: int = 0,
         settings: TwinSettings | None = None,
+        node_pools: Sequence[NodePool] | None = None,
     ) -> None:
+        """``node_pools``: the cluster's nodes (see :mod:`.capacity`); Server pods that fit
+        on none stay Pending. None (the default) is a cluster where every pod fits."""
         self.core_version = _normalise_version(core_version)
         self.namespace = namespace
         self.seed = seed
@@ -179,6 +183,9 @@ class TwinCluster:
             make_scheduler,
             self.traffic.set_routes,
             self.traffic.drop,
+            nodes=None
+            if node_pools is None
+            else Nodes(self.env, node_pools, self.timeline.record_event),
         )
         self.scheduler = self.controller.scheduler
         self._rules: list[AdapterRule] = []

@@ -23,6 +23,7 @@ from ..quantity import integer_value
 from ..timeline import Timeline
 from . import scheduler as core
 from .agent import AgentConfigError, StatefulSet, agent_config
+from .capacity import CapacityError, Nodes, pod_requests, server_pod_spec
 from .operator import (
     Condition,
     ScalingSpec,
@@ -60,8 +61,10 @@ class Controller(Hooks):
         scheduler_factory: Callable[[Hooks], Scheduler],
         set_routes: Callable[[str, list[tuple[str, int, str]]], None],
         drop_replica: Callable[[str, int, str | None], None],
+        nodes: Nodes | None = None,
     ) -> None:
         self.env = env
+        self.nodes = nodes
         self.settings = settings
         self.core_version = core_version
         self.store = store
@@ -167,6 +170,16 @@ class Controller(Hooks):
             self._write_server_conditions(name, server_invalid_conditions(str(error)))
             return
         self.server_specs[name] = scaling
+        try:
+            requests = pod_requests(
+                server_pod_spec(
+                    (server_config.get("spec") or {}).get("podSpec") or {}, spec.get("podSpec")
+                ),
+                f"Server {name}",
+            )
+        except CapacityError as error:
+            self._write_server_conditions(name, server_invalid_conditions(str(error)))
+            return
         statefulset = self.statefulsets.get(name)
         if statefulset is None or statefulset.deleted:
             statefulset = self.statefulsets[name] = StatefulSet(
@@ -177,9 +190,12 @@ class Controller(Hooks):
                 self.scheduler,
                 self._on_pods_changed,
                 self._drop_replica,
+                nodes=self.nodes,
+                requests=requests,
             )
         else:
             statefulset.config = config
+            statefulset.requests = requests
         status = dict(obj.get("status") or {})
         status.update(
             replicas=scaling.replicas,

@@ -138,3 +138,45 @@ def test_bad_node_pool_names_the_field():
         node_pool({"name": "x", "memory": "1Gi"}, "workers")
     with pytest.raises(CapacityError, match="is not a quantity"):
         node_pool({"name": "x", "cpu": "lots", "memory": "1Gi"}, "workers")
+
+
+def _events(twin, reason):
+    return [(e.ref, e.message) for e in twin.timeline.events if e.reason == reason]
+
+
+def test_twin_server_pods_that_do_not_fit_stay_pending():
+    from pytest_seldon_scaling.twin import TwinCluster
+
+    from .builders import model, server
+
+    twin = TwinCluster(node_pools=[KIND_CI_POOL])
+    twin.apply(server("mlserver", replicas=2), model("iris", replicas=2, server="mlserver"))
+    twin.sleep(120)
+    assert _events(twin, "FailedScheduling") == [
+        ("pod/mlserver-1", "0/1 nodes are available: 1 Insufficient cpu.")
+    ]
+    assert list(twin.placement("mlserver")) == [0]  # only pod 0 connected
+    # without minReplicas Core 2 does not schedule part of a Model: it stays ScheduleFailed
+    status = twin.get("model/iris")["status"]
+    assert status["availableReplicas"] == 0
+    assert status["conditions"][0]["message"] == "ScheduleFailed"
+
+
+def test_twin_cluster_autoscaler_brings_a_node_after_its_provisioning_delay():
+    from pytest_seldon_scaling.twin import TwinCluster
+
+    from .builders import server
+
+    pool = NodePool(
+        "workers", Resources(2000, 8 * GI), nodes=1, max_nodes=2, provisioning_seconds=90
+    )
+    twin = TwinCluster(node_pools=[pool])
+    twin.apply(server("mlserver", replicas=2))
+    twin.sleep(60)
+    assert _events(twin, "TriggeredScaleUp") == [
+        ("pod/mlserver-1", "pod triggered scale-up: [workers 1->2 (max: 2)]")
+    ]
+    assert list(twin.placement("mlserver")) == [0]
+    twin.sleep(60)  # the node arrived at 90 s, the pod started 20 s later
+    assert ("pod/mlserver-1", "assigned to workers-1") in _events(twin, "Scheduled")
+    assert list(twin.placement("mlserver")) == [0, 1]
