@@ -29,6 +29,7 @@ from .operator import (
     ScalingSpec,
     ScalingSpecError,
     accepts_scaling_request,
+    accepts_status_update,
     can_remove_model_finalizer,
     model_conditions,
     server_conditions,
@@ -315,7 +316,7 @@ class Controller(Hooks):
             if removable:
                 self.store.remove_finalizer(ref, MODEL_FINALIZER)
             return
-        if version.generation != obj["metadata"]["generation"]:
+        if not accepts_status_update(version.generation, obj["metadata"]["generation"]):
             return
         self._write_model_status(
             name,
