@@ -351,3 +351,14 @@ def test_get_failed_models_lists_failed_and_short_models():
         "short",
         "progressing-short",
     ]
+
+
+def test_server_sorter_puts_the_models_current_server_first_and_keeps_the_rest_in_order():
+    # ModelAlreadyLoadedOnServerSorter (scheduler/pkg/scheduler/sorters): a stable sort on
+    # "is the model's server"; Go iterates a map before it, so the given order stands in
+    from pytest_seldon_scaling.twin.scheduler import sort_servers
+
+    servers = [server("a"), server("b"), server("c")]
+    placed = ModelSpec("iris", assigned_server="c")
+    assert [s.name for s in sort_servers(placed, servers)] == ["c", "a", "b"]
+    assert [s.name for s in sort_servers(ModelSpec("new"), servers)] == ["a", "b", "c"]
