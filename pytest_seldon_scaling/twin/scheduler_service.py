@@ -202,6 +202,9 @@ class Scheduler:
         # the models in ``self.models``: what each server replica holds, kept with every replica
         # write so placement and status read one replica's entries instead of every model's
         self._occupancy: dict[tuple[str, int], Holdings] = {}
+        # each Server's snapshot for placement, rebuilt only after something of it changed:
+        # retrying every failed model on each server event must not rebuild every snapshot
+        self._snapshot_cache: dict[str, ServerSnapshot] = {}
 
     # -- flags -----------------------------------------------------------------------------
 
@@ -249,6 +252,7 @@ class Scheduler:
 
     def server_notify(self, name: str, expected: int, min_replicas: int, max_replicas: int) -> None:
         server = self.servers.setdefault(name, ServerRecord(name))
+        self._snapshot_cache.pop(name, None)
         server.expected, server.min_replicas, server.max_replicas = (
             expected,
             min_replicas,
@@ -265,6 +269,7 @@ class Scheduler:
     ) -> None:
         record = self.servers.setdefault(server, ServerRecord(server))
         record.replicas[index] = ReplicaRecord(index, capabilities, available_memory)
+        self._snapshot_cache.pop(server, None)
         self._event(f"server/{server}", "ReplicaConnected", f"replica {index} subscribed")
         self.schedule_failed_models()
 
@@ -274,6 +279,7 @@ class Scheduler:
         replica = self.servers.get(server, ServerRecord(server)).replicas.get(index)
         if replica is not None:
             replica.available_memory = available_memory
+            self._snapshot_cache.pop(server, None)
         record = self.models.get(name)
         target = None if record is None else _version(record, version)
         if target is None or index not in target.replicas:
@@ -298,6 +304,7 @@ class Scheduler:
         if record is None or index not in record.replicas:
             return
         del record.replicas[index]
+        self._snapshot_cache.pop(server, None)
         affected = []
         for model in list(self.models.values()):
             for version in model.versions:
@@ -322,6 +329,7 @@ class Scheduler:
         if record is None or index not in record.replicas:
             return
         record.replicas[index].draining = True
+        self._snapshot_cache.pop(server, None)
         self._event(f"server/{server}", "Draining", f"replica {index} draining")
         moved = []
         for model in self.models.values():
@@ -430,6 +438,10 @@ class Scheduler:
     def _snapshots(self) -> list[ServerSnapshot]:
         snapshots = []
         for server in self.servers.values():
+            cached = self._snapshot_cache.get(server.name)
+            if cached is not None:
+                snapshots.append(cached)
+                continue
             replicas = []
             for index, replica in sorted(server.replicas.items()):
                 replicas.append(
@@ -441,16 +453,16 @@ class Scheduler:
                         replica.draining,
                     )
                 )
-            snapshots.append(
-                ServerSnapshot(
-                    server.name,
-                    replicas,
-                    True,
-                    server.expected,
-                    server.min_replicas,
-                    server.max_replicas,
-                )
+            snapshot = ServerSnapshot(
+                server.name,
+                tuple(replicas),
+                True,
+                server.expected,
+                server.min_replicas,
+                server.max_replicas,
             )
+            self._snapshot_cache[server.name] = snapshot
+            snapshots.append(snapshot)
         return snapshots
 
     def _update_loaded(
@@ -482,6 +494,7 @@ class Scheduler:
                 replica = self.servers[server].replicas.get(index)
                 if replica is not None:
                     replica.reserved_memory += version.spec.memory
+                    self._snapshot_cache.pop(server, None)
                 self._set_replica(version, index, core.LOADING)
                 self.hooks.load(server, index, version)
                 requested.append(index)
@@ -547,6 +560,7 @@ class Scheduler:
     def _release(self, version: Version, replica: ReplicaRecord | None) -> None:
         if replica is not None:
             replica.reserved_memory = max(0, replica.reserved_memory - version.spec.memory)
+            self._snapshot_cache.clear()  # rare (one per load): no need to find the server
 
     # -- status ----------------------------------------------------------------------------
 
