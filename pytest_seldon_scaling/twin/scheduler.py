@@ -221,7 +221,9 @@ def place_model(model: ModelSpec, servers: Sequence[ServerSnapshot]) -> Placemen
     """Where ``scheduleToServer`` puts the latest version of ``model`` on ``servers``."""
     if model.deleted:
         return Placement(server=model.assigned_server, replicas=())
-    candidates = [s for s in servers if server_filter_reason(model, s) is None]
+    # a pinned model passes SharingServerFilter on its own server only: skip the others early
+    pool = [s for s in servers if s.name == model.server] if model.server else servers
+    candidates = [s for s in pool if server_filter_reason(model, s) is None]
     if not candidates:
         return Placement(failure=NO_MATCHING_SERVERS, reset=not model.has_live_replicas())
     candidates = sort_servers(model, candidates)
