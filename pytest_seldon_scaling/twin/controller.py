@@ -14,6 +14,7 @@ Not modelled: ServerConfig changes rolling existing pods, the model gateway
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -44,6 +45,7 @@ MODEL_FINALIZER = "seldon.model.finalizer"
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
+@functools.lru_cache(maxsize=1024)  # every HPA sync formats the same few instants
 def timestamp(t: float) -> str:
     """RFC 3339 time of a virtual instant (the twin's clock starts at 2026-01-01T00:00:00Z)."""
     return (EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
