@@ -15,14 +15,19 @@ time." This module answers that from plain data:
 * :func:`schedule_pods` — one pod after another on the feasible node with the most free
   resources (``NodeResourcesFit`` filter, ``LeastAllocated`` score); a pod that fits nowhere
   stays Pending with the kube-scheduler's message (:func:`fit_error_message`).
-* :func:`scale_up_for` — the nodes a cluster autoscaler adds so Pending pods fit.
+* :func:`scale_up_for` — the nodes a cluster autoscaler adds so Pending pods fit;
+* :func:`max_server_replicas` and :func:`check_capacity` — the whole setup with every HPA at
+  maxReplicas at once (the suites' check CAP-01), :func:`model_shortfalls` what Models see;
+* :class:`Nodes` — the thin SimPy shell ``TwinCluster(node_pools=...)`` binds Server pods with.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import simpy
 
 from ..quantity import QuantityError, integer_value, milli_value
 from .scheduler import NOT_ENOUGH_REPLICAS
@@ -426,7 +431,12 @@ class Nodes:
     them when a pod leaves or a node arrives, and lets a cluster autoscaler add nodes to pools
     that can grow (``provisioning_seconds`` later)."""
 
-    def __init__(self, env, pools: Sequence[NodePool], record_event) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        pools: Sequence[NodePool],
+        record_event: Callable[[float, str, str, str], None],
+    ) -> None:
         self.env = env
         self.pools = list(pools)
         self._record_event = record_event
@@ -438,7 +448,7 @@ class Nodes:
             for _ in range(pool.nodes):
                 self._add_node(pool)
         self.bound: dict[str, tuple[str, Resources]] = {}  # pod -> (node, requests)
-        self.pending: dict[str, tuple[Resources, object]] = {}  # pod -> (requests, on_bound)
+        self.pending: dict[str, tuple[Resources, Callable[[], None]]] = {}  # pod -> (req, cb)
 
     def _add_node(self, pool: NodePool) -> None:
         name = f"{pool.name}-{self._pool_nodes[pool.name]}"
@@ -446,7 +456,7 @@ class Nodes:
         self.allocatable[name] = pool.allocatable
         self.free[name] = pool.free_per_node
 
-    def request(self, pod: str, requests: Resources, on_bound) -> bool:
+    def request(self, pod: str, requests: Resources, on_bound: Callable[[], None]) -> bool:
         """Bind ``pod`` now (True) or keep it Pending until ``on_bound()`` can be called."""
         node, message = choose_node(requests, self.free, self.allocatable)
         if node is not None:
