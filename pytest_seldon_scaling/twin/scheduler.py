@@ -428,6 +428,35 @@ def get_failed_models(
     ]
 
 
+VersionReplicas = tuple[str, int, "str | None", Mapping[int, str]]
+"""(model, version, server, replica index -> state) of one model version in the store."""
+
+
+def remove_server_replica(
+    versions: Iterable[VersionReplicas], server: str, index: int
+) -> list[tuple[str, int]]:
+    """``RemoveServerReplica`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory.go):
+    the model versions that lose their replica when agent ``index`` of ``server`` goes away
+    (each is then re-scheduled)."""
+    return [
+        (model, version)
+        for model, version, on, states in versions
+        if on == server and index in states
+    ]
+
+
+def drain_server_replica(
+    versions: Iterable[VersionReplicas], server: str, index: int
+) -> list[tuple[str, int]]:
+    """``DrainServerReplica`` (same file): the model versions whose replica on the draining
+    agent is loading or loaded; they go to Draining and are scheduled elsewhere."""
+    return [
+        (model, version)
+        for model, version, on, states in versions
+        if on == server and states.get(index) in IS_LOADING_OR_LOADED
+    ]
+
+
 def failed_scheduling_status(
     replicas: Mapping[int, ReplicaStatus | str], spec_replicas: int, reason: str
 ) -> ModelStatus:

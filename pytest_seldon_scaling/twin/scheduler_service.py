@@ -306,12 +306,11 @@ class Scheduler:
         del record.replicas[index]
         self._snapshot_cache.pop(server, None)
         affected = []
-        for model in list(self.models.values()):
-            for version in model.versions:
-                if version.server == server and index in version.replicas:
-                    del version.replicas[index]
-                    version.dirty = True
-                    affected.append(model.name)
+        for name, number in core.remove_server_replica(self._version_replicas(), server, index):
+            version = _version(self.models[name], number)
+            del version.replicas[index]
+            version.dirty = True
+            affected.append(name)
         self._occupancy.pop((server, index), None)
         self._event(f"server/{server}", "ReplicaRemoved", f"replica {index} disconnected")
         self._sync_routes()
@@ -332,12 +331,9 @@ class Scheduler:
         self._snapshot_cache.pop(server, None)
         self._event(f"server/{server}", "Draining", f"replica {index} draining")
         moved = []
-        for model in self.models.values():
-            for version in model.versions:
-                state = version.replicas.get(index)
-                if version.server == server and state and state.state in core.IS_LOADING_OR_LOADED:
-                    self._set_replica(version, index, core.DRAINING)
-                    moved.append(model.name)
+        for name, number in core.drain_server_replica(self._version_replicas(), server, index):
+            self._set_replica(_version(self.models[name], number), index, core.DRAINING)
+            moved.append(name)
         for name in dict.fromkeys(moved):
             self._update_status(self.models[name])
         self._emit_server_status(server)
@@ -348,6 +344,13 @@ class Scheduler:
         if waiting:
             yield self.env.timeout(self.settings.drain_settle_seconds)
         self._event(f"server/{server}", "Drained", f"replica {index} drained")
+
+    def _version_replicas(self) -> list[core.VersionReplicas]:
+        return [
+            (name, v.version, v.server, v.states())
+            for name, record in self.models.items()
+            for v in record.versions
+        ]
 
     def _moved(self, name: str) -> bool:
         record = self.models.get(name)

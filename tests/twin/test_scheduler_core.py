@@ -362,3 +362,20 @@ def test_server_sorter_puts_the_models_current_server_first_and_keeps_the_rest_i
     placed = ModelSpec("iris", assigned_server="c")
     assert [s.name for s in sort_servers(placed, servers)] == ["c", "a", "b"]
     assert [s.name for s in sort_servers(ModelSpec("new"), servers)] == ["a", "b", "c"]
+
+
+def test_remove_and_drain_server_replica_pick_the_versions_on_that_agent():
+    from pytest_seldon_scaling.twin.scheduler import drain_server_replica, remove_server_replica
+
+    versions = [
+        ("a", 1, "mlserver", {0: "Available", 1: "Available"}),
+        ("b", 1, "mlserver", {0: "Unloaded", 2: "Loading"}),
+        ("b", 2, "other", {1: "Available"}),
+        ("c", 3, "mlserver", {1: "UnloadRequested"}),
+        ("d", 1, None, {1: "ModelReplicaStateUnknown"}),
+    ]
+    assert remove_server_replica(versions, "mlserver", 1) == [("a", 1), ("c", 3)]
+    assert remove_server_replica(versions, "mlserver", 0) == [("a", 1), ("b", 1)]
+    # only loading or loaded replicas move; one already unloading stays as it is
+    assert drain_server_replica(versions, "mlserver", 1) == [("a", 1)]
+    assert drain_server_replica(versions, "mlserver", 2) == [("b", 1)]
