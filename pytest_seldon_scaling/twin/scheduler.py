@@ -43,6 +43,7 @@ UNLOADING_OR_UNLOADED = frozenset(
     {UNLOAD_ENVOY_REQUESTED, UNLOAD_REQUESTED, UNLOADING, UNLOADED, REPLICA_STATE_UNKNOWN}
 )
 CAN_RECEIVE_TRAFFIC = frozenset({LOADED, AVAILABLE, LOADED_UNAVAILABLE, DRAINING})
+INACTIVE = frozenset({UNLOADED, UNLOAD_FAILED, REPLICA_STATE_UNKNOWN})
 
 # Model states (proto ModelStatus.ModelState)
 MODEL_STATE_UNKNOWN = "ModelStateUnknown"
@@ -426,6 +427,45 @@ def get_failed_models(
             )
         )
     ]
+
+
+@dataclass(frozen=True)
+class LoadedModelsUpdate:
+    """What ``UpdateLoadedModels`` does to a model version for a placement."""
+
+    new_version: bool  # the placement moves live replicas to another server
+    load: tuple[int, ...]  # replicas to request a load on (LoadRequested, then Loading)
+    unload: tuple[int, ...]  # replicas of the version to unload (UnloadEnvoyRequested)
+
+
+def update_loaded_models(
+    current_server: str | None,
+    states: Mapping[int, str],
+    server: str | None,
+    replicas: Sequence[int],
+) -> LoadedModelsUpdate:
+    """``UpdateLoadedModels`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory.go) for
+    the latest version on ``current_server`` with replica ``states``, placed on ``server``'s
+    ``replicas``.
+
+    A different server while the version still has live replicas makes a new version (which
+    starts empty: every chosen replica loads); otherwise chosen replicas not already loading or
+    loaded load, and the version's other replicas unload unless already unloading, unloaded,
+    failed to unload or draining.
+    """
+    moves = (
+        server is not None
+        and current_server is not None
+        and current_server != server
+        and not all(s in INACTIVE for s in states.values())
+    )
+    chosen = sorted(set(replicas))
+    if moves:
+        return LoadedModelsUpdate(True, tuple(chosen), ())
+    load = tuple(i for i in chosen if states.get(i) not in IS_LOADING_OR_LOADED)
+    keep = {DRAINING, UNLOADED, UNLOAD_FAILED} | UNLOADING_OR_UNLOADED
+    unload = tuple(i for i, s in states.items() if i not in chosen and s not in keep)
+    return LoadedModelsUpdate(False, load, unload)
 
 
 VersionReplicas = tuple[str, int, "str | None", Mapping[int, str]]

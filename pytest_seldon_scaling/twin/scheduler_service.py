@@ -31,7 +31,7 @@ OCCUPYING = core.IS_LOADING_OR_LOADED | {
     core.UNLOAD_REQUESTED,
     core.UNLOADING,
 }
-INACTIVE = frozenset({core.UNLOADED, core.UNLOAD_FAILED, core.REPLICA_STATE_UNKNOWN})
+INACTIVE = core.INACTIVE
 SERVING = frozenset({core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE})
 
 
@@ -471,13 +471,10 @@ class Scheduler:
     def _update_loaded(
         self, record: ModelRecord, version: Version, server: str | None, indices: tuple[int, ...]
     ) -> None:
-        """``UpdateLoadedModels``: load chosen replicas, unload the others of this version."""
-        if (
-            server is not None
-            and version.server is not None
-            and version.server != server
-            and not version.inactive()
-        ):
+        """``UpdateLoadedModels``: apply :func:`.scheduler.update_loaded_models` (a new version,
+        loads with their memory reservation, unloads through Envoy)."""
+        update = core.update_loaded_models(version.server, version.states(), server, indices)
+        if update.new_version:
             version = Version(
                 record.name, version.version + 1, version.generation, version.spec, server
             )
@@ -489,28 +486,18 @@ class Scheduler:
             self._set_server(version, server)
         version.dirty = True
         chosen = set(indices)
-        requested = []
-        for index in sorted(chosen):
-            current = version.replicas.get(index)
-            if current is None or current.state not in core.IS_LOADING_OR_LOADED:
-                self._set_replica(version, index, core.LOAD_REQUESTED)
-                replica = self.servers[server].replicas.get(index)
-                if replica is not None:
-                    replica.reserved_memory += version.spec.memory
-                    self._snapshot_cache.pop(server, None)
-                self._set_replica(version, index, core.LOADING)
-                self.hooks.load(server, index, version)
-                requested.append(index)
-        for index, status in list(version.replicas.items()):
-            if index in chosen:
-                continue
-            if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in (
-                core.DRAINING,
-                core.UNLOADED,
-                core.UNLOAD_FAILED,
-            ):
-                self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
-                self._request_envoy_sync()
+        requested = list(update.load)
+        for index in update.load:
+            self._set_replica(version, index, core.LOAD_REQUESTED)
+            replica = self.servers[server].replicas.get(index)
+            if replica is not None:
+                replica.reserved_memory += version.spec.memory
+                self._snapshot_cache.pop(server, None)
+            self._set_replica(version, index, core.LOADING)
+            self.hooks.load(server, index, version)
+        for index in update.unload:
+            self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
+            self._request_envoy_sync()
         if requested:
             self._event(
                 f"model/{record.name}",

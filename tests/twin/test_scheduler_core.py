@@ -379,3 +379,35 @@ def test_remove_and_drain_server_replica_pick_the_versions_on_that_agent():
     # only loading or loaded replicas move; one already unloading stays as it is
     assert drain_server_replica(versions, "mlserver", 1) == [("a", 1)]
     assert drain_server_replica(versions, "mlserver", 2) == [("b", 1)]
+
+
+@pytest.mark.parametrize(
+    ("current", "states", "server", "chosen", "expected"),
+    [
+        # a new model: every chosen replica loads
+        (None, {}, "mlserver", (0, 1), (False, (0, 1), ())),
+        # scale up: the loaded replica stays, the new one loads
+        ("mlserver", {0: "Available"}, "mlserver", (0, 1), (False, (1,), ())),
+        # scale down: the replica left out unloads through Envoy
+        ("mlserver", {0: "Available", 1: "Available"}, "mlserver", (0,), (False, (), (1,))),
+        # replicas already going away are left alone
+        (
+            "mlserver",
+            {0: "Available", 1: "Draining", 2: "Unloading", 3: "UnloadFailed"},
+            "mlserver",
+            (0,),
+            (False, (), ()),
+        ),
+        # a failed load is retried on the chosen replica
+        ("mlserver", {0: "LoadFailed"}, "mlserver", (0,), (False, (0,), ())),
+        # another server while replicas live: a new version loads there
+        ("mlserver", {0: "Available"}, "triton", (0, 1), (True, (0, 1), ())),
+        # another server after everything unloaded: the same version moves
+        ("mlserver", {0: "Unloaded"}, "triton", (1,), (False, (1,), ())),
+    ],
+)
+def test_update_loaded_models(current, states, server, chosen, expected):
+    from pytest_seldon_scaling.twin.scheduler import update_loaded_models
+
+    update = update_loaded_models(current, states, server, chosen)
+    assert (update.new_version, update.load, update.unload) == expected
