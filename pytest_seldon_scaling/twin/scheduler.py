@@ -468,6 +468,27 @@ def update_loaded_models(
     return LoadedModelsUpdate(False, load, unload)
 
 
+def clean_old_versions(
+    old_versions: Sequence[Mapping[int, str]],
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """``VersionCleaner`` once the latest version is available, over the replica states of the
+    older versions (oldest first): the ``(version position, replica)`` pairs to unload (every
+    replica not already unloading or gone), and the positions of versions to forget (every
+    replica gone)."""
+    unload = [
+        (position, index)
+        for position, states in enumerate(old_versions)
+        for index, state in states.items()
+        if state not in UNLOADING_OR_UNLOADED and state not in INACTIVE
+    ]
+    forget = [
+        position
+        for position, states in enumerate(old_versions)
+        if all(state in INACTIVE for state in states.values())
+    ]
+    return unload, forget
+
+
 VersionReplicas = tuple[str, int, "str | None", Mapping[int, str]]
 """(model, version, server, replica index -> state) of one model version in the store."""
 

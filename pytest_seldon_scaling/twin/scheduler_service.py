@@ -582,13 +582,16 @@ class Scheduler:
             self._emit_server_status(latest.server)
 
     def _clean_old_versions(self, record: ModelRecord) -> None:
-        """``VersionCleaner``: once the latest version is available, unload older ones."""
-        for version in record.versions[:-1]:
-            for index, status in list(version.replicas.items()):
-                if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in INACTIVE:
-                    self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
-                    self._request_envoy_sync()
-        record.versions[:-1] = [v for v in record.versions[:-1] if not v.inactive()]
+        """``VersionCleaner``: apply :func:`.scheduler.clean_old_versions`."""
+        old = record.versions[:-1]
+        unload, forget = core.clean_old_versions([v.states() for v in old])
+        for position, index in unload:
+            self._set_replica(old[position], index, core.UNLOAD_ENVOY_REQUESTED)
+            self._request_envoy_sync()
+        gone = set(forget)
+        for position in gone:
+            self._forget_occupancy(old[position])
+        record.versions[:-1] = [v for p, v in enumerate(old) if p not in gone]
 
     def _forget_if_gone(self, record: ModelRecord | None) -> None:
         if record is None or not record.deleted:

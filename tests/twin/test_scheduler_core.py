@@ -411,3 +411,16 @@ def test_update_loaded_models(current, states, server, chosen, expected):
 
     update = update_loaded_models(current, states, server, chosen)
     assert (update.new_version, update.load, update.unload) == expected
+
+
+def test_version_cleaner_unloads_old_versions_and_forgets_finished_ones():
+    from pytest_seldon_scaling.twin.scheduler import clean_old_versions
+
+    old = [
+        {0: "Unloaded", 1: "UnloadFailed"},  # finished: forgotten
+        {0: "Available", 1: "Unloading", 2: "Draining"},  # live replicas unload
+        {},  # never placed: forgotten
+    ]
+    unload, forget = clean_old_versions(old)
+    assert unload == [(1, 0), (1, 2)]
+    assert forget == [0, 2]
