@@ -1,15 +1,22 @@
-"""Benchmark of the Core 2 twin: one simulated hour, 10 models, 2 Servers, HPAs, 1,000 RPS.
+"""Benchmark of the Core 2 twin: how its cost grows with the number of models.
 
-Run: ``.venv/bin/python bench/twin_bench.py`` (``--poisson`` for Poisson arrivals). Prints a
-table with simulated seconds per wall-clock second and peak memory (the process's maximum
-resident set size; with ``--trace`` also the peak of Python allocations traced by
-``tracemalloc`` in a second run, which tracing slows down several times).
-Target: the hour in under 5 s of wall-clock time.
+Each scenario is one simulated hour: N Models (100 RPS each, so 10,000 RPS at 100 Models), one
+Server per 10 Models with Core 2 server autoscaling, an HPA per Model on ``infer_rps``
+(averageValue 25, so each Model settles at 4 replicas). Run:
+``.venv/bin/python bench/twin_bench.py`` (``--models 10,40`` for a subset, ``--poisson`` for
+Poisson arrivals, ``--minutes`` for a shorter hour).
+
+The table shows wall and CPU seconds (CPU is what the twin costs; wall also shows the load
+of the machine), the CPU cost per model-second (flat when the twin scales linearly), and the
+memory a scenario keeps: the timeline's JSON size per Model (what a report stores) and the
+Python allocations traced while it ran (``--trace``, which slows the run several times).
+Target: 100 Models × 1 h under 5 s of wall-clock time on an unloaded machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import time
 import tracemalloc
@@ -18,8 +25,8 @@ from pytest_seldon_scaling.load.profile import Hold, Ramp
 from pytest_seldon_scaling.twin import TwinCluster, TwinSettings
 
 API = "mlops.seldon.io/v1alpha1"
-MODELS = 10
-SERVERS = ("mlserver-a", "mlserver-b")
+RPS_PER_MODEL = 100
+MODELS_PER_SERVER = 10
 ADAPTER = {
     "apiVersion": "v1",
     "kind": "ConfigMap",
@@ -41,18 +48,19 @@ rules:
 }
 
 
-def manifests() -> list[dict]:
+def manifests(models: int) -> list[dict]:
+    servers = [f"mlserver-{i}" for i in range(max(1, models // MODELS_PER_SERVER))]
     objects: list[dict] = [ADAPTER]
-    for server in SERVERS:
+    for server in servers:
         objects.append(
             {
                 "apiVersion": API,
                 "kind": "Server",
                 "metadata": {"name": server},
-                "spec": {"serverConfig": "mlserver", "replicas": 2, "minReplicas": 1},
+                "spec": {"serverConfig": "mlserver", "replicas": 1, "minReplicas": 1},
             }
         )
-    for i in range(MODELS):
+    for i in range(models):
         name = f"model-{i}"
         objects.append(
             {
@@ -64,7 +72,7 @@ def manifests() -> list[dict]:
                     "requirements": ["sklearn"],
                     "memory": "50M",
                     "replicas": 1,
-                    "server": SERVERS[i % 2],
+                    "server": servers[i % len(servers)],
                 },
             }
         )
@@ -97,60 +105,91 @@ def manifests() -> list[dict]:
     return objects
 
 
-def run(arrivals: str) -> dict:
+def run(models: int, arrivals: str, minutes: float) -> dict:
     cluster = TwinCluster(seed=1, settings=TwinSettings(arrivals=arrivals))
-    started = time.perf_counter()
-    cluster.apply(*manifests())
+    started, cpu_started = time.perf_counter(), time.process_time()
+    cluster.apply(*manifests(models))
     cluster.sleep(60)
-    per_model = 1000 / MODELS
-    profile = Ramp(1, per_model, "20m") + Hold(per_model, "39m")
-    runs = [cluster.load(f"model-{i}", profile) for i in range(MODELS)]
+    ramp = min(20.0, minutes / 3)
+    profile = Ramp(1, RPS_PER_MODEL, f"{ramp * 60:.0f}s") + Hold(
+        RPS_PER_MODEL, f"{(minutes - 1 - ramp) * 60:.0f}s"
+    )
+    runs = [cluster.load(f"model-{i}", profile) for i in range(models)]
     results = [r.wait() for r in runs]
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    report_bytes = len(json.dumps(cluster.timeline.to_dict()))
     return {
+        "models": models,
         "simulated": cluster.now(),
         "wall": wall,
+        "cpu": cpu,
         "sent": sum(r.sent for r in results),
         "failed": sum(r.failed_total for r in results),
         "replicas": sum(
-            cluster.get(f"model/model-{i}")["status"]["availableReplicas"] for i in range(MODELS)
+            cluster.get(f"model/model-{i}")["status"]["availableReplicas"] for i in range(models)
         ),
-        "pods": sum(len(cluster.placement(s)) for s in SERVERS),
+        "report_kib_per_model": report_bytes / 1024 / models,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default="10,40,100,400", help="comma-separated counts")
+    parser.add_argument("--minutes", type=float, default=60.0, help="simulated minutes")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals")
     parser.add_argument(
-        "--trace", action="store_true", help="also measure Python allocations (slow run)"
+        "--trace", action="store_true", help="also measure Python allocations (slow runs)"
     )
     args = parser.parse_args()
     arrivals = "poisson" if args.poisson else "paced"
-    figures = run(arrivals)
+    counts = [int(n) for n in args.models.split(",")]
+    header = (
+        "models",
+        "RPS",
+        "sim s",
+        "wall s",
+        "CPU s",
+        "CPU µs/model-s",
+        "requests",
+        "failed",
+        "replicas",
+        "report KiB/model",
+        "traced MiB",
+    )
+    rows = []
+    for models in counts:
+        figures = run(models, arrivals, args.minutes)
+        traced = "-"
+        if args.trace:
+            tracemalloc.start()
+            run(models, arrivals, args.minutes)
+            traced = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
+            tracemalloc.stop()
+        per_model_second = figures["cpu"] / (models * figures["simulated"]) * 1e6
+        rows.append(
+            (
+                str(models),
+                f"{models * RPS_PER_MODEL:,}",
+                f"{figures['simulated']:.0f}",
+                f"{figures['wall']:.2f}",
+                f"{figures['cpu']:.2f}",
+                f"{per_model_second:.1f}",
+                f"{figures['sent']:,}",
+                f"{figures['failed']:,}",
+                str(figures["replicas"]),
+                f"{figures['report_kib_per_model']:.0f}",
+                traced,
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    for line in (header, *rows):
+        print("  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)))
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    traced = "not measured (--trace)"
-    if args.trace:
-        tracemalloc.start()
-        run(arrivals)
-        traced = f"{tracemalloc.get_traced_memory()[1] / 2**20:.1f}"
-        tracemalloc.stop()
-    rows = [
-        ("arrivals", arrivals),
-        ("simulated seconds", f"{figures['simulated']:.0f}"),
-        ("wall seconds", f"{figures['wall']:.2f}"),
-        ("simulated s per wall s", f"{figures['simulated'] / figures['wall']:.0f}"),
-        ("requests simulated", f"{figures['sent']:,}"),
-        ("requests failed", f"{figures['failed']:,}"),
-        ("model replicas at end", str(figures["replicas"])),
-        ("server pods at end", str(figures["pods"])),
-        ("peak RSS (MiB)", f"{peak_rss_mib:.1f}"),
-        ("peak traced Python allocations (MiB)", traced),
-        ("target: hour under 5 s", "met" if figures["wall"] < 5 else "NOT met"),
-    ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key.ljust(width)}  {value}")
+    print(f"peak RSS of the whole run: {peak_rss_mib:.1f} MiB; arrivals: {arrivals}")
+    hundred = [r for r in rows if r[0] == "100"]
+    if hundred and args.minutes == 60.0:
+        wall = float(hundred[0][3])
+        print(f"target 100 Models × 1 h under 5 s wall: {'met' if wall < 5 else 'NOT met'}")
 
 
 if __name__ == "__main__":

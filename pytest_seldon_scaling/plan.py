@@ -458,7 +458,7 @@ def render(
 
 def _why(timeline: Timeline, refs: set[str], t: float) -> str:
     """The event of one of ``refs`` (the object, its HPAs) that explains a change at ``t``."""
-    nearby = [e for e in timeline.events if abs(e.t - t) <= 1.0 and e.ref in refs]
+    nearby = [e for e in timeline.events_between(t - 1.0, t + 1.0) if e.ref in refs]
     nearby.sort(key=lambda e: e.reason != "SuccessfulRescale")
     return f"{nearby[0].ref}: {nearby[0].reason} {nearby[0].message}".strip() if nearby else ""
 

@@ -92,11 +92,16 @@ class Timeline:
         self._last_replicas: dict[str, ReplicaSample] = {}
         self._last_condition: dict[tuple[str, str], ConditionChange] = {}
         self._replicas_by_ref: dict[str, list[ReplicaSample]] = defaultdict(list)
+        # per-key indexes, so a query for one model or HPA costs its own records, not the run's
+        self._traffic_by_model: dict[str, list[TrafficSecond]] = defaultdict(list)
+        self._hpa_by_ref: dict[str, list[HPASample]] = defaultdict(list)
+        self._conditions_by_ref: dict[str, list[ConditionChange]] = defaultdict(list)
 
     # -- recording -------------------------------------------------------------------------
 
     def record_traffic(self, second: TrafficSecond) -> None:
         self.traffic.append(second)
+        self._traffic_by_model[second.model].append(second)
 
     def record_replicas(
         self, t: float, ref: str, spec: int | None, status: int | None, available: int | None = None
@@ -116,6 +121,7 @@ class Timeline:
 
     def record_hpa(self, sample: HPASample) -> None:
         self.hpa.append(sample)
+        self._hpa_by_ref[sample.ref].append(sample)
 
     def record_condition(
         self, t: float, ref: str, type_: str, status: str, reason: str = "", message: str = ""
@@ -131,6 +137,7 @@ class Timeline:
         change = ConditionChange(t, ref, type_, status, reason, message)
         self._last_condition[(ref, type_)] = change
         self.conditions.append(change)
+        self._conditions_by_ref[ref].append(change)
 
     def record_event(self, t: float, ref: str, reason: str, message: str = "") -> None:
         self.events.append(Event(t, ref, reason, message))
@@ -140,29 +147,38 @@ class Timeline:
     def replicas_at(self, ref: str, t: float) -> ReplicaSample | None:
         """The replica sample in force at ``t`` (the last one recorded at or before it)."""
         samples = self._replicas_by_ref.get(ref, [])
-        index = bisect.bisect_right([s.t for s in samples], t)
+        index = bisect.bisect_right(samples, t, key=_t)
         return samples[index - 1] if index else None
 
     def replica_series(self, ref: str) -> list[ReplicaSample]:
         return list(self._replicas_by_ref.get(ref, []))
 
     def condition_history(self, ref: str, type_: str | None = None) -> list[ConditionChange]:
-        return [c for c in self.conditions if c.ref == ref and (type_ is None or c.type == type_)]
+        return [c for c in self._conditions_by_ref.get(ref, ()) if type_ is None or c.type == type_]
 
     def traffic_for(
         self, model: str | None = None, start: float | None = None, end: float | None = None
     ) -> list[TrafficSecond]:
         """Seconds of traffic for ``model`` (all models when None) with ``start <= t < end``."""
-        return [
-            s
-            for s in self.traffic
-            if (model is None or s.model == model)
-            and (start is None or s.t >= start)
-            and (end is None or s.t < end)
-        ]
+        if model is None:
+            return [
+                s
+                for s in self.traffic
+                if (start is None or s.t >= start) and (end is None or s.t < end)
+            ]
+        # one model's seconds are recorded in time order: bisect the window
+        seconds = self._traffic_by_model.get(model, [])
+        low = 0 if start is None else bisect.bisect_left(seconds, start, key=_t)
+        high = len(seconds) if end is None else bisect.bisect_left(seconds, end, key=_t)
+        return seconds[low:high]
+
+    def events_between(self, start: float, end: float) -> list[Event]:
+        """Events with ``start <= t <= end`` (events are recorded in time order)."""
+        low = bisect.bisect_left(self.events, start, key=_t)
+        return self.events[low : bisect.bisect_right(self.events, end, key=_t)]
 
     def hpa_for(self, ref: str) -> list[HPASample]:
-        return [h for h in self.hpa if h.ref == ref]
+        return list(self._hpa_by_ref.get(ref, ()))
 
     def refs(self) -> list[str]:
         return sorted(self._replicas_by_ref)
@@ -240,8 +256,12 @@ class Timeline:
                 part.record_replicas(
                     sample.t, sample.ref, sample.spec, sample.status, sample.available
                 )
-        part.traffic = [s for s in self.traffic if start <= s.t <= end]
-        part.hpa = [h for h in self.hpa if start <= h.t <= end]
+        for second in self.traffic:
+            if start <= second.t <= end:
+                part.record_traffic(second)
+        for sample in self.hpa:
+            if start <= sample.t <= end:
+                part.record_hpa(sample)
         part.events = [e for e in self.events if start <= e.t <= end]
         for c in self.conditions:
             if start <= c.t <= end:
@@ -276,6 +296,10 @@ class Timeline:
         for s in data.get("events", []):
             timeline.record_event(s["t"], s["ref"], s["reason"], s["message"])
         return timeline
+
+
+def _t(record: TrafficSecond | ReplicaSample | Event) -> float:
+    return record.t
 
 
 def _n(value: int | None) -> str:

@@ -49,3 +49,11 @@ def test_table_shows_rates_failures_replicas_and_conditions():
 def test_round_trip():
     timeline = build()
     assert Timeline.from_dict(timeline.to_dict()).to_dict() == timeline.to_dict()
+
+
+def test_events_between_is_inclusive_and_ordered():
+    timeline = Timeline()
+    for t in (0.0, 1.0, 1.0, 2.5, 4.0):
+        timeline.record_event(t, "model/m", f"at {t}")
+    assert [e.reason for e in timeline.events_between(1.0, 2.5)] == ["at 1.0", "at 1.0", "at 2.5"]
+    assert timeline.events_between(4.5, 9.0) == []

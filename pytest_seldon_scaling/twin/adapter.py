@@ -104,6 +104,10 @@ class MetricsDB:
     def __init__(self, retention: float = 900.0) -> None:
         self.retention = retention
         self._series: dict[tuple, Series] = {}
+        # (__name__, label, value) -> series keys: a query with an equality matcher reads only
+        # the series carrying that label value, so a query costs its own series, not the DB's
+        # (dicts as ordered sets: series are read in scrape order, as without the index)
+        self._index: dict[tuple[str, str, str], dict[tuple, None]] = {}
 
     def scrape(self, t: float, samples: Iterable[tuple[Mapping[str, str], float]]) -> None:
         for labels, value in samples:
@@ -111,20 +115,40 @@ class MetricsDB:
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = Series(dict(labels))
+                for index_key in _index_keys(series.labels):
+                    self._index.setdefault(index_key, {})[key] = None
             series.samples.append((t, value))
         horizon = t - self.retention
         for key in [k for k, s in self._series.items() if s.samples[-1][0] < horizon]:
-            del self._series[key]
+            for index_key in _index_keys(self._series.pop(key).labels):
+                keys = self._index[index_key]
+                del keys[key]
+                if not keys:
+                    del self._index[index_key]
         for series in self._series.values():
             while series.samples and series.samples[0][0] < horizon:
                 series.samples.popleft()
 
     def select(self, name: str, matchers: Sequence[Matcher]) -> list[Series]:
+        buckets = [
+            self._index.get((name, m.label, m.value), {})
+            for m in matchers
+            if m.op == "=" and m.value and m.label != "__name__"
+        ]
+        if buckets:
+            candidates = [self._series[k] for k in min(buckets, key=len)]
+        else:
+            candidates = list(self._series.values())
         return [
             s
-            for s in self._series.values()
+            for s in candidates
             if s.labels.get("__name__") == name and all(m.matches(s.labels) for m in matchers)
         ]
+
+
+def _index_keys(labels: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    name = labels.get("__name__", "")
+    return [(name, label, value) for label, value in labels.items() if label != "__name__"]
 
 
 def extrapolated_rate(

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import simpy
 
 from ..quantity import QuantityError, integer_value
+from .capacity import NO_REQUESTS, Nodes, Resources
+from .scheduler import SCALE_UP, model_scaling_trigger
 from .scheduler_service import Scheduler, Version
 from .settings import TwinSettings
 
@@ -176,9 +178,15 @@ class StatefulSet:
         scheduler: Scheduler,
         on_pods_changed: Callable[[str], None],
         drop_replica: Callable[[str, int, str | None], None],
+        *,
+        nodes: Nodes | None = None,
+        requests: Resources = NO_REQUESTS,
     ) -> None:
         self.env = env
         self.name = name
+        # with modelled nodes a pod starts only once bound; without, every pod fits
+        self.nodes = nodes
+        self.requests = requests
         self.config = config
         self.settings = settings
         self.scheduler = scheduler
@@ -215,7 +223,16 @@ class StatefulSet:
         agent = Agent(self.name, ordinal, self.config)
         pod = Pod(self.name, ordinal, agent, self.env.now)
         self.pods[ordinal] = pod
-        self.env.process(self._start(pod))
+        if self.nodes is None or self.nodes.request(
+            pod.name, self.requests, lambda: self._bound(pod)
+        ):
+            self.env.process(self._start(pod))
+
+    def _bound(self, pod: Pod) -> None:
+        """A Pending pod got a node: it starts from now."""
+        if self.pods.get(pod.ordinal) is pod and not pod.terminating:
+            pod.started_at = self.env.now
+            self.env.process(self._start(pod))
 
     def _start(self, pod: Pod):
         yield self.env.timeout(self.settings.pod_start_seconds)
@@ -239,6 +256,8 @@ class StatefulSet:
             yield drain | grace
         self.drop_replica(self.name, pod.ordinal, None)
         del self.pods[pod.ordinal]
+        if self.nodes is not None:
+            self.nodes.release(pod.name)
         if pod.connected:
             self.scheduler.remove_replica(self.name, pod.ordinal)
         self.env.process(self._recreate_if_wanted(pod.ordinal))
@@ -311,10 +330,13 @@ class StatefulSet:
                 version = None if record is None else record.latest
                 if version is None or not self.scheduler.autoscaling_enabled_for(version):
                     continue
-                if agent.lag.get(internal, 0) >= config.lag_threshold:
+                trigger = model_scaling_trigger(
+                    agent.lag.get(internal, 0),
+                    config.lag_threshold,
+                    self.env.now - agent.last_used.get(internal, self.env.now),
+                    config.inactive_seconds,
+                )
+                if trigger == SCALE_UP:
                     agent.lag[internal] = 0
-                    self.scheduler.model_scaling_trigger(name, number, up=True)
-                elif self.env.now - agent.last_used.get(internal, self.env.now) >= (
-                    config.inactive_seconds
-                ):
-                    self.scheduler.model_scaling_trigger(name, number, up=False)
+                if trigger is not None:
+                    self.scheduler.model_scaling_trigger(name, number, up=trigger == SCALE_UP)

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import simpy
 
 from ..cluster import KINDS, ClusterError, Source, WaitTimeout, parse_ref
-from ..hpa import HPAController, HPAError, Pod
+from ..hpa import HPAController, HPAError, Pod, parse_selector
 from ..load.profile import LoadProfile, profile_of
 from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
 from .adapter import AdapterConfigError, AdapterRule, MetricsDB, parse_adapter_config
 from .agent import Agent
+from .capacity import NodePool, Nodes
 from .controller import Controller, timestamp
 from .hpa_controller import HPAControllers
 from .operator import _normalise_version
@@ -107,15 +108,27 @@ def default_server_config(name: str, capabilities: str, namespace: str) -> dict:
         "spec": {
             "podSpec": {
                 "terminationGracePeriodSeconds": 120,
+                # requests as the chart renders them (SeldonIO/seldon-core v2.10.2,
+                # operator/config/serverconfigs/{mlserver,triton}.yaml): the capacity model
+                # counts these three containers per Server pod
                 "containers": [
-                    {"name": "agent", "env": agent_env, "lifecycle": pre_stop},
+                    {
+                        "name": "rclone",
+                        "resources": {
+                            "requests": {"cpu": "200m", "memory": "100M"},
+                            "limits": {"memory": "256M"},
+                        },
+                    },
+                    {
+                        "name": "agent",
+                        "env": agent_env,
+                        "lifecycle": pre_stop,
+                        "resources": {"requests": {"cpu": "500m", "memory": "500M"}},
+                    },
                     {
                         "name": name,
                         "lifecycle": pre_stop,
-                        "resources": {
-                            "requests": {"cpu": "100m", "memory": "1Gi"},
-                            "limits": {"memory": "1Gi"},
-                        },
+                        "resources": {"requests": {"cpu": "1", "memory": "1G"}},
                     },
                 ],
             }
@@ -135,7 +148,10 @@ class TwinCluster:
         namespace: str = "seldon-mesh",
         seed: int = 0,
         settings: TwinSettings | None = None,
+        node_pools: Sequence[NodePool] | None = None,
     ) -> None:
+        """``node_pools``: the cluster's nodes (see :mod:`.capacity`); Server pods that fit
+        on none stay Pending. None (the default) is a cluster where every pod fits."""
         self.core_version = _normalise_version(core_version)
         self.namespace = namespace
         self.seed = seed
@@ -167,10 +183,15 @@ class TwinCluster:
             make_scheduler,
             self.traffic.set_routes,
             self.traffic.drop,
+            nodes=None
+            if node_pools is None
+            else Nodes(self.env, node_pools, self.timeline.record_event),
         )
         self.scheduler = self.controller.scheduler
         self._rules: list[AdapterRule] = []
         self._rules_error: str | None = None
+        self._selected_statefulsets: dict[str, list[str]] = {}
+        self._statefulsets_seen = 0
         self.store.watch(self._on_change)
         self.hpas = HPAControllers(
             self.env,
@@ -312,10 +333,27 @@ class TwinCluster:
         pod = None if statefulset is None else statefulset.pods.get(index)
         return None if pod is None else pod.agent
 
-    def _pods(self) -> list[Pod]:
+    def _pods(self, selector: str) -> list[Pod]:
+        """What the HPA's pod lister returns for ``selector``: the server pods it selects.
+
+        All pods of a StatefulSet carry the same labels, so the selector is matched once per
+        StatefulSet (cached until one is added) and pods are built only where it matches; a
+        selector that does not parse gets every pod, for the HPA to report it.
+        """
+        if self._statefulsets_seen != len(self.controller.statefulsets):
+            self._selected_statefulsets.clear()
+            self._statefulsets_seen = len(self.controller.statefulsets)
+        names = self._selected_statefulsets.get(selector)
+        if names is None:
+            try:
+                matches = parse_selector(selector)
+                names = [n for n in sorted(self.controller.statefulsets) if matches(_labels(n))]
+            except ValueError:
+                names = sorted(self.controller.statefulsets)
+            self._selected_statefulsets[selector] = names
         pods = []
-        for name, statefulset in sorted(self.controller.statefulsets.items()):
-            for pod in statefulset.pods.values():
+        for name in names:
+            for pod in self.controller.statefulsets[name].pods.values():
                 pods.append(
                     Pod(
                         pod.name,
@@ -323,10 +361,7 @@ class TwinCluster:
                         ready=pod.ready,
                         start_time=pod.started_at,
                         deleted=pod.terminating,
-                        labels={
-                            "seldon-server-name": name,
-                            "app.kubernetes.io/name": "seldon-server",
-                        },
+                        labels=_labels(name),
                     )
                 )
         return pods
@@ -357,3 +392,8 @@ class TwinCluster:
                     if pod.connected:
                         samples += pod.agent.samples(self.namespace, pod.name)
             self.metrics.scrape(self.env.now, samples)
+
+
+def _labels(server: str) -> dict[str, str]:
+    """The labels of a Server's pods (as the operator's StatefulSet template sets them)."""
+    return {"seldon-server-name": server, "app.kubernetes.io/name": "seldon-server"}

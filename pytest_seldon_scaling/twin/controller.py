@@ -14,6 +14,7 @@ Not modelled: ServerConfig changes rolling existing pods, the model gateway
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
@@ -23,11 +24,13 @@ from ..quantity import integer_value
 from ..timeline import Timeline
 from . import scheduler as core
 from .agent import AgentConfigError, StatefulSet, agent_config
+from .capacity import CapacityError, Nodes, pod_requests, server_pod_spec
 from .operator import (
     Condition,
     ScalingSpec,
     ScalingSpecError,
     accepts_scaling_request,
+    accepts_status_update,
     can_remove_model_finalizer,
     model_conditions,
     server_conditions,
@@ -42,6 +45,7 @@ MODEL_FINALIZER = "seldon.model.finalizer"
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
+@functools.lru_cache(maxsize=1024)  # every HPA sync formats the same few instants
 def timestamp(t: float) -> str:
     """RFC 3339 time of a virtual instant (the twin's clock starts at 2026-01-01T00:00:00Z)."""
     return (EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -60,8 +64,10 @@ class Controller(Hooks):
         scheduler_factory: Callable[[Hooks], Scheduler],
         set_routes: Callable[[str, list[tuple[str, int, str]]], None],
         drop_replica: Callable[[str, int, str | None], None],
+        nodes: Nodes | None = None,
     ) -> None:
         self.env = env
+        self.nodes = nodes
         self.settings = settings
         self.core_version = core_version
         self.store = store
@@ -167,6 +173,16 @@ class Controller(Hooks):
             self._write_server_conditions(name, server_invalid_conditions(str(error)))
             return
         self.server_specs[name] = scaling
+        try:
+            requests = pod_requests(
+                server_pod_spec(
+                    (server_config.get("spec") or {}).get("podSpec") or {}, spec.get("podSpec")
+                ),
+                f"Server {name}",
+            )
+        except CapacityError as error:
+            self._write_server_conditions(name, server_invalid_conditions(str(error)))
+            return
         statefulset = self.statefulsets.get(name)
         if statefulset is None or statefulset.deleted:
             statefulset = self.statefulsets[name] = StatefulSet(
@@ -177,9 +193,12 @@ class Controller(Hooks):
                 self.scheduler,
                 self._on_pods_changed,
                 self._drop_replica,
+                nodes=self.nodes,
+                requests=requests,
             )
         else:
             statefulset.config = config
+            statefulset.requests = requests
         status = dict(obj.get("status") or {})
         status.update(
             replicas=scaling.replicas,
@@ -299,7 +318,7 @@ class Controller(Hooks):
             if removable:
                 self.store.remove_finalizer(ref, MODEL_FINALIZER)
             return
-        if version.generation != obj["metadata"]["generation"]:
+        if not accepts_status_update(version.generation, obj["metadata"]["generation"]):
             return
         self._write_model_status(
             name,

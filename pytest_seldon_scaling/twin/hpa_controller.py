@@ -39,7 +39,7 @@ class HPAControllers:
         timeline: Timeline,
         metrics: MetricsDB,
         rules: RulesProvider,
-        pods: Callable[[], list[Pod]],
+        pods: Callable[[str], list[Pod]],
     ) -> None:
         self.env = env
         self.settings = settings
@@ -49,6 +49,11 @@ class HPAControllers:
         self.rules = rules
         self.pods = pods
         self.controllers: dict[str, HPAController] = {}
+        # The selector each HPA last read from its target's /scale, indexed by selector: the
+        # controller-manager's hpaSelectors (horizontal.go validateAndParseSelector puts it on
+        # every reconcile), so the ambiguity check costs the distinct selectors, not every HPA.
+        self._selector_of: dict[str, str] = {}
+        self._hpas_by_selector: dict[str, set[str]] = {}
         store.watch(self._on_change)
 
     def _on_change(self, event: str, ref: str, obj: dict) -> None:
@@ -56,6 +61,7 @@ class HPAControllers:
             return
         if event == "DELETED":
             self.controllers.pop(ref, None)
+            self._put_selector(ref, None)
             return
         controller = self.controllers.get(ref)
         try:
@@ -124,20 +130,30 @@ class HPAControllers:
                 observations.append(error)
         return observations
 
+    def _put_selector(self, ref: str, selector: str | None) -> None:
+        old = self._selector_of.pop(ref, None)
+        if old is not None:
+            holders = self._hpas_by_selector[old]
+            holders.discard(ref)
+            if not holders:
+                del self._hpas_by_selector[old]
+        if selector:
+            self._selector_of[ref] = selector
+            self._hpas_by_selector.setdefault(selector, set()).add(ref)
+
+    def _other_selectors(self, ref: str) -> list[str]:
+        return [s for s, holders in self._hpas_by_selector.items() if holders - {ref}]
+
     def sync(self, ref: str, controller: HPAController) -> None:
         target_ref, scale = self._target(controller)
-        others = []
-        for other_ref, other in self.controllers.items():
-            if other_ref == ref:
-                continue
-            _, other_scale = self._target(other)
-            if isinstance(other_scale, dict) and other_scale["status"].get("selector"):
-                others.append(other_scale["status"]["selector"])
+        selector = (scale["status"].get("selector") or "") if isinstance(scale, dict) else ""
+        self._put_selector(ref, selector)
+        others = self._other_selectors(ref)
         result = controller.sync(
             self.env.now,
             scale,
             self._observations(controller),
-            self.pods(),
+            self.pods(selector),
             other_hpa_selectors=others,
         )
         if result.rescaled and isinstance(scale, dict):

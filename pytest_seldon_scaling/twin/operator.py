@@ -188,6 +188,13 @@ def server_invalid_conditions(error: str) -> list[Condition]:
     ]
 
 
+def accepts_status_update(update_generation: int, generation: int) -> bool:
+    """The controller drops a scheduler status update whose generation is not the object's
+    current ``metadata.generation``, so a stale version's state never overwrites the status of
+    a newer spec. Scaling requests are not checked: see :func:`accepts_scaling_request`."""
+    return update_generation == generation
+
+
 def accepts_scaling_request(target: int, spec: ScalingSpec) -> bool:
     """The controller applies a scheduler scale request only within the Server's min/max."""
     return spec.min_replicas <= target <= spec.max_replicas

@@ -13,7 +13,8 @@ sorts of the default config.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 MAX_UINT32 = 4294967295
@@ -42,6 +43,7 @@ UNLOADING_OR_UNLOADED = frozenset(
     {UNLOAD_ENVOY_REQUESTED, UNLOAD_REQUESTED, UNLOADING, UNLOADED, REPLICA_STATE_UNKNOWN}
 )
 CAN_RECEIVE_TRAFFIC = frozenset({LOADED, AVAILABLE, LOADED_UNAVAILABLE, DRAINING})
+INACTIVE = frozenset({UNLOADED, UNLOAD_FAILED, REPLICA_STATE_UNKNOWN})
 
 # Model states (proto ModelStatus.ModelState)
 MODEL_STATE_UNKNOWN = "ModelStateUnknown"
@@ -114,7 +116,6 @@ class ServerReplica:
     reserved_memory: int = 0
     capabilities: tuple[str, ...] = ()
     draining: bool = False
-    loaded_models: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,9 @@ def place_model(model: ModelSpec, servers: Sequence[ServerSnapshot]) -> Placemen
     """Where ``scheduleToServer`` puts the latest version of ``model`` on ``servers``."""
     if model.deleted:
         return Placement(server=model.assigned_server, replicas=())
-    candidates = [s for s in servers if server_filter_reason(model, s) is None]
+    # a pinned model passes SharingServerFilter on its own server only: skip the others early
+    pool = [s for s in servers if s.name == model.server] if model.server else servers
+    candidates = [s for s in pool if server_filter_reason(model, s) is None]
     if not candidates:
         return Placement(failure=NO_MATCHING_SERVERS, reset=not model.has_live_replicas())
     candidates = sort_servers(model, candidates)
@@ -269,6 +272,117 @@ class ModelStatus:
     reason: str = ""
     available_replicas: int = 0
     unavailable_replicas: int = 0
+    draining_replicas: int = 0
+    # when the state was reached: informational, so equal states compare equal
+    timestamp: float = field(default=-math.inf, compare=False)
+
+
+@dataclass(frozen=True)
+class ModelVersionStatistics:
+    """``modelVersionStateStatistics``: replica counts by state group, last failure, latest time.
+
+    An unset time is ``-inf`` (Go's zero ``time.Time``, before any replica's timestamp).
+    """
+
+    available: int = 0
+    loading: int = 0
+    load_failed: int = 0
+    unloading: int = 0
+    unloaded: int = 0
+    unload_failed: int = 0
+    draining: int = 0
+    last_failed_state_time: float = -math.inf
+    latest_time: float = -math.inf
+    last_failed_reason: str = ""
+
+
+_STATISTIC_OF_STATE = {
+    AVAILABLE: "available",
+    LOAD_REQUESTED: "loading",
+    LOADING: "loading",
+    LOADED: "loading",
+    LOAD_FAILED: "load_failed",
+    LOADED_UNAVAILABLE: "load_failed",
+    UNLOAD_ENVOY_REQUESTED: "unloading",
+    UNLOAD_REQUESTED: "unloading",
+    UNLOADING: "unloading",
+    UNLOADED: "unloaded",
+    UNLOAD_FAILED: "unload_failed",
+    DRAINING: "draining",
+}
+
+
+def calc_model_version_statistics(
+    replicas: Mapping[int, ReplicaStatus | str], deleted: bool
+) -> ModelVersionStatistics:
+    """``calcModelVersionStatistics`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/
+    memory_status.go): count replicas per state group.
+
+    The failure remembered is the newest (strictly later timestamp, Go's ``After``) LoadFailed or
+    LoadedUnavailable replica of a live model, or UnloadFailed replica of a deleted one.
+    """
+    counts = dict.fromkeys(_STATISTIC_OF_STATE.values(), 0)
+    failed_at, latest, reason = -math.inf, -math.inf, ""
+    for value in replicas.values():
+        status = _status(value)
+        group = _STATISTIC_OF_STATE.get(status.state)
+        if group is not None:
+            counts[group] += 1
+        remembered = "unload_failed" if deleted else "load_failed"
+        if group == remembered and status.timestamp > failed_at:
+            failed_at, reason = status.timestamp, status.reason
+        latest = max(latest, status.timestamp)
+    return ModelVersionStatistics(
+        **counts, last_failed_state_time=failed_at, latest_time=latest, last_failed_reason=reason
+    )
+
+
+def update_model_state(
+    stats: ModelVersionStatistics,
+    spec_replicas: int,
+    min_replicas: int = 0,
+    *,
+    previous_available_is_other_version: bool = False,
+    latest: bool = True,
+    deleted: bool = False,
+) -> ModelStatus:
+    """``updateModelState`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory_status.go).
+
+    A deleted or superseded version is ModelTerminateFailed (with the remembered failure) when a
+    replica failed to unload, ModelTerminating while any replica is unloading, available or
+    loading, else ModelTerminated (LoadedUnavailable and Draining replicas do not hold it).
+    ``previous_available_is_other_version``: the last version in ``ModelAvailable`` is a
+    different (older) version, which keeps a rolling update Available as soon as one replica
+    of the new version is. The replica counts are reported in every branch.
+    """
+    state, reason, timestamp = MODEL_PROGRESSING, "", stats.latest_time
+    if deleted or not latest:
+        if stats.unload_failed > 0:
+            state, reason = MODEL_TERMINATE_FAILED, stats.last_failed_reason
+            timestamp = stats.last_failed_state_time
+        elif stats.unloading > 0 or stats.available > 0 or stats.loading > 0:
+            state = MODEL_TERMINATING
+        else:
+            state = MODEL_TERMINATED
+    elif stats.load_failed > 0:
+        state, reason = MODEL_FAILED, stats.last_failed_reason
+        timestamp = stats.last_failed_state_time
+    elif stats.available == 0 and spec_replicas == 0 and min_replicas == 0:
+        state = MODEL_SCALED_DOWN
+    elif (
+        stats.available == spec_replicas
+        or (min_replicas > 0 and stats.available >= min_replicas)
+        or (stats.available > 0 and previous_available_is_other_version)
+    ):
+        state = MODEL_AVAILABLE
+    return ModelStatus(
+        state,
+        reason,
+        stats.available,
+        stats.loading + stats.load_failed,
+        stats.draining,
+        timestamp,
+    )
 
 
 def model_state(
@@ -280,45 +394,128 @@ def model_state(
     latest: bool = True,
     deleted: bool = False,
 ) -> ModelStatus:
-    """``updateModelState``: aggregate replica states into the model version's state.
+    """``updateModelStatus``: :func:`calc_model_version_statistics` then
+    :func:`update_model_state` for one model version's replicas."""
+    return update_model_state(
+        calc_model_version_statistics(replicas, deleted),
+        spec_replicas,
+        min_replicas,
+        previous_available_is_other_version=previous_available_is_other_version,
+        latest=latest,
+        deleted=deleted,
+    )
 
-    ``previous_available_is_other_version``: the last version in ``ModelAvailable`` is a
-    different (older) version, which keeps a rolling update Available as soon as one replica
-    of the new version is.
+
+def get_failed_models(
+    models: Iterable[tuple[str, ModelStatus, int, bool]],
+) -> list[str]:
+    """``getFailedModels`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/scheduler/scheduler.go):
+    the models to schedule again, from ``(name, latest status, spec replicas, deleted)``.
+
+    ModelFailed and ScheduleFailed models, and Available or Progressing ones with fewer
+    available replicas than wanted; deleted models are being unloaded, never retried.
     """
-    statuses = {i: _status(s) for i, s in replicas.items()}
-    if deleted or not latest:
-        states = [s.state for s in statuses.values()]
-        if UNLOAD_FAILED in states:
-            return ModelStatus(MODEL_TERMINATE_FAILED)
-        busy = {UNLOADING, UNLOAD_REQUESTED, UNLOAD_ENVOY_REQUESTED, AVAILABLE, LOADED}
-        busy |= {LOADING, LOAD_REQUESTED, LOADED_UNAVAILABLE, DRAINING}
-        if any(s in busy for s in states):
-            return ModelStatus(MODEL_TERMINATING)
-        return ModelStatus(MODEL_TERMINATED)
-    available = loading = failed = 0
-    failed_reason, failed_at = "", None
-    for status in statuses.values():
-        if status.state == AVAILABLE:
-            available += 1
-        elif status.state in (LOAD_REQUESTED, LOADING, LOADED):
-            loading += 1
-        elif status.state in (LOAD_FAILED, LOADED_UNAVAILABLE):
-            failed += 1
-            if failed_at is None or status.timestamp >= failed_at:
-                failed_reason, failed_at = status.reason, status.timestamp
-    unavailable = loading + failed
-    if failed > 0:
-        return ModelStatus(MODEL_FAILED, failed_reason, available, unavailable)
-    if available == 0 and spec_replicas == 0 and min_replicas == 0:
-        return ModelStatus(MODEL_SCALED_DOWN, "", available, unavailable)
-    if (
-        available == spec_replicas
-        or (min_replicas > 0 and available >= min_replicas)
-        or (available > 0 and previous_available_is_other_version)
-    ):
-        return ModelStatus(MODEL_AVAILABLE, "", available, unavailable)
-    return ModelStatus(MODEL_PROGRESSING, "", available, unavailable)
+    return [
+        name
+        for name, status, replicas, deleted in models
+        if not deleted
+        and (
+            status.state in (MODEL_FAILED, SCHEDULE_FAILED)
+            or (
+                status.state in (MODEL_AVAILABLE, MODEL_PROGRESSING)
+                and status.available_replicas < replicas
+            )
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class LoadedModelsUpdate:
+    """What ``UpdateLoadedModels`` does to a model version for a placement."""
+
+    new_version: bool  # the placement moves live replicas to another server
+    load: tuple[int, ...]  # replicas to request a load on (LoadRequested, then Loading)
+    unload: tuple[int, ...]  # replicas of the version to unload (UnloadEnvoyRequested)
+
+
+def update_loaded_models(
+    current_server: str | None,
+    states: Mapping[int, str],
+    server: str | None,
+    replicas: Sequence[int],
+) -> LoadedModelsUpdate:
+    """``UpdateLoadedModels`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory.go) for
+    the latest version on ``current_server`` with replica ``states``, placed on ``server``'s
+    ``replicas``.
+
+    A different server while the version still has live replicas makes a new version (which
+    starts empty: every chosen replica loads); otherwise chosen replicas not already loading or
+    loaded load, and the version's other replicas unload unless already unloading, unloaded,
+    failed to unload or draining.
+    """
+    moves = (
+        server is not None
+        and current_server is not None
+        and current_server != server
+        and not all(s in INACTIVE for s in states.values())
+    )
+    chosen = sorted(set(replicas))
+    if moves:
+        return LoadedModelsUpdate(True, tuple(chosen), ())
+    load = tuple(i for i in chosen if states.get(i) not in IS_LOADING_OR_LOADED)
+    keep = {DRAINING, UNLOADED, UNLOAD_FAILED} | UNLOADING_OR_UNLOADED
+    unload = tuple(i for i, s in states.items() if i not in chosen and s not in keep)
+    return LoadedModelsUpdate(False, load, unload)
+
+
+def clean_old_versions(
+    old_versions: Sequence[Mapping[int, str]],
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """``VersionCleaner`` once the latest version is available, over the replica states of the
+    older versions (oldest first): the ``(version position, replica)`` pairs to unload (every
+    replica not already unloading or gone), and the positions of versions to forget (every
+    replica gone)."""
+    unload = [
+        (position, index)
+        for position, states in enumerate(old_versions)
+        for index, state in states.items()
+        if state not in UNLOADING_OR_UNLOADED and state not in INACTIVE
+    ]
+    forget = [
+        position
+        for position, states in enumerate(old_versions)
+        if all(state in INACTIVE for state in states.values())
+    ]
+    return unload, forget
+
+
+VersionReplicas = tuple[str, int, "str | None", Mapping[int, str]]
+"""(model, version, server, replica index -> state) of one model version in the store."""
+
+
+def remove_server_replica(
+    versions: Iterable[VersionReplicas], server: str, index: int
+) -> list[tuple[str, int]]:
+    """``RemoveServerReplica`` (SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory.go):
+    the model versions that lose their replica when agent ``index`` of ``server`` goes away
+    (each is then re-scheduled)."""
+    return [
+        (model, version)
+        for model, version, on, states in versions
+        if on == server and index in states
+    ]
+
+
+def drain_server_replica(
+    versions: Iterable[VersionReplicas], server: str, index: int
+) -> list[tuple[str, int]]:
+    """``DrainServerReplica`` (same file): the model versions whose replica on the draining
+    agent is loading or loaded; they go to Draining and are scheduled elsewhere."""
+    return [
+        (model, version)
+        for model, version, on, states in versions
+        if on == server and states.get(index) in IS_LOADING_OR_LOADED
+    ]
 
 
 def failed_scheduling_status(
@@ -385,3 +582,80 @@ def server_scale_down_target(
     if (try_pack or empty_replicas > 0) and expected_replicas > 1:
         return target
     return None
+
+
+# -- 2.9 lag-based model autoscaling ---------------------------------------------------------
+# SeldonIO/seldon-core v2.9.x: the agent's scheduler/pkg/agent/modelscaling (stats analyser)
+# raises triggers, scheduler/pkg/agent/server.go turns a trigger into a ±1 replica step.
+
+SCALE_UP = "up"
+SCALE_DOWN = "down"
+
+
+def model_scaling_trigger(
+    lag: int, lag_threshold: int, idle_seconds: float, inactive_seconds: float
+) -> str | None:
+    """The agent's stats analyser for one loaded model: ``SCALE_UP`` when the in-flight lag
+    reached the threshold (the agent then resets it), else ``SCALE_DOWN`` when the model has
+    been unused for ``inactive_seconds``, else None."""
+    if lag >= lag_threshold:
+        return SCALE_UP
+    if idle_seconds >= inactive_seconds:
+        return SCALE_DOWN
+    return None
+
+
+def autoscaling_enabled(min_replicas: int, max_replicas: int) -> bool:
+    """``AutoscalingEnabled``: lag autoscaling acts only when min or max replicas is set."""
+    return min_replicas != 0 or max_replicas != 0
+
+
+def check_model_scaling_within_range(target: int, min_replicas: int, max_replicas: int) -> bool:
+    """``checkModelScalingWithinRange``: enabled, never below 1 or min, never above a set max."""
+    if not autoscaling_enabled(min_replicas, max_replicas):
+        return False
+    if target < min_replicas or target < 1:
+        return False
+    return not (max_replicas > 0 and target > max_replicas)
+
+
+def calculate_desired_num_replicas(
+    replicas: int, min_replicas: int, max_replicas: int, trigger: str
+) -> int | None:
+    """``calculateDesiredNumReplicas``: one step in the trigger's direction, or None."""
+    target = replicas + (1 if trigger == SCALE_UP else -1)
+    if check_model_scaling_within_range(target, min_replicas, max_replicas):
+        return target
+    return None
+
+
+def is_model_stable(state_time: float, now: float, cool_down_seconds: float) -> bool:
+    """``isModelStable``: the model's state is older than the cool-down."""
+    return state_time < now - cool_down_seconds
+
+
+def model_scaling_target(
+    trigger: str,
+    replicas: int,
+    min_replicas: int,
+    max_replicas: int,
+    *,
+    latest_is_last_available: bool,
+    trigger_version_is_latest: bool,
+    deleted: bool,
+    state_time: float,
+    now: float,
+    cool_down_seconds: float,
+) -> int | None:
+    """The scheduler's answer to a trigger (``applyModelScaling``): the new replica count of
+    the latest version, or None when the trigger is dropped.
+
+    A scale-up needs the latest version to be the last available one and the trigger to be
+    about it; a scale-down needs a live model whose state is stable past the cool-down.
+    """
+    if trigger == SCALE_UP:
+        if not (latest_is_last_available and trigger_version_is_latest):
+            return None
+    elif deleted or not is_model_stable(state_time, now, cool_down_seconds):
+        return None
+    return calculate_desired_num_replicas(replicas, min_replicas, max_replicas, trigger)

@@ -31,7 +31,8 @@ OCCUPYING = core.IS_LOADING_OR_LOADED | {
     core.UNLOAD_REQUESTED,
     core.UNLOADING,
 }
-INACTIVE = frozenset({core.UNLOADED, core.UNLOAD_FAILED, core.REPLICA_STATE_UNKNOWN})
+INACTIVE = core.INACTIVE
+SERVING = frozenset({core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE})
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,36 @@ class ReplicaRecord:
     draining: bool = False
 
 
+class Holdings:
+    """What one server replica holds: each version's replica state, with the two counts the
+    scheduler reads (models serving there, versions occupying it) kept as states change."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[str, str]] = {}  # id(version) -> (model, state)
+        self.serving: dict[str, int] = {}  # model -> its versions serving here
+        self.occupying = 0  # versions in a state that occupies the replica
+
+    def put(self, key: int, model: str, state: str) -> None:
+        self.drop(key)
+        self._entries[key] = (model, state)
+        if state in SERVING:
+            self.serving[model] = self.serving.get(model, 0) + 1
+        if state in OCCUPYING:
+            self.occupying += 1
+
+    def drop(self, key: int) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        model, state = entry
+        if state in SERVING:
+            self.serving[model] -= 1
+            if not self.serving[model]:
+                del self.serving[model]
+        if state in OCCUPYING:
+            self.occupying -= 1
+
+
 @dataclass
 class ServerRecord:
     name: str
@@ -167,6 +198,13 @@ class Scheduler:
         self.servers: dict[str, ServerRecord] = {}
         self._envoy_pending = False
         self._routes: dict[str, list[tuple[str, int, str]]] = {}
+        # (server, replica index) -> {id(version): (model, replica state)} for the versions of
+        # the models in ``self.models``: what each server replica holds, kept with every replica
+        # write so placement and status read one replica's entries instead of every model's
+        self._occupancy: dict[tuple[str, int], Holdings] = {}
+        # each Server's snapshot for placement, rebuilt only after something of it changed:
+        # retrying every failed model on each server event must not rebuild every snapshot
+        self._snapshot_cache: dict[str, ServerSnapshot] = {}
 
     # -- flags -----------------------------------------------------------------------------
 
@@ -181,7 +219,9 @@ class Scheduler:
 
     def autoscaling_enabled_for(self, version: Version) -> bool:
         spec = version.spec
-        return self.model_autoscaling and (spec.min_replicas != 0 or spec.max_replicas != 0)
+        return self.model_autoscaling and core.autoscaling_enabled(
+            spec.min_replicas, spec.max_replicas
+        )
 
     def _event(self, ref: str, reason: str, message: str = "") -> None:
         self.timeline.record_event(self.env.now, ref, reason, message)
@@ -191,6 +231,8 @@ class Scheduler:
     def load_model(self, name: str, generation: int, spec: Deployment) -> None:
         record = self.models.get(name)
         if record is None or record.deleted:
+            for version in record.versions if record is not None else ():
+                self._forget_occupancy(version)
             record = self.models[name] = ModelRecord(name)
             record.versions.append(Version(name, max(1, generation), generation, spec))
         elif record.latest.spec.same_artifact(spec):
@@ -210,6 +252,7 @@ class Scheduler:
 
     def server_notify(self, name: str, expected: int, min_replicas: int, max_replicas: int) -> None:
         server = self.servers.setdefault(name, ServerRecord(name))
+        self._snapshot_cache.pop(name, None)
         server.expected, server.min_replicas, server.max_replicas = (
             expected,
             min_replicas,
@@ -226,6 +269,7 @@ class Scheduler:
     ) -> None:
         record = self.servers.setdefault(server, ServerRecord(server))
         record.replicas[index] = ReplicaRecord(index, capabilities, available_memory)
+        self._snapshot_cache.pop(server, None)
         self._event(f"server/{server}", "ReplicaConnected", f"replica {index} subscribed")
         self.schedule_failed_models()
 
@@ -235,6 +279,7 @@ class Scheduler:
         replica = self.servers.get(server, ServerRecord(server)).replicas.get(index)
         if replica is not None:
             replica.available_memory = available_memory
+            self._snapshot_cache.pop(server, None)
         record = self.models.get(name)
         target = None if record is None else _version(record, version)
         if target is None or index not in target.replicas:
@@ -259,13 +304,14 @@ class Scheduler:
         if record is None or index not in record.replicas:
             return
         del record.replicas[index]
+        self._snapshot_cache.pop(server, None)
         affected = []
-        for model in list(self.models.values()):
-            for version in model.versions:
-                if version.server == server and index in version.replicas:
-                    del version.replicas[index]
-                    version.dirty = True
-                    affected.append(model.name)
+        for name, number in core.remove_server_replica(self._version_replicas(), server, index):
+            version = _version(self.models[name], number)
+            del version.replicas[index]
+            version.dirty = True
+            affected.append(name)
+        self._occupancy.pop((server, index), None)
         self._event(f"server/{server}", "ReplicaRemoved", f"replica {index} disconnected")
         self._sync_routes()
         for name in dict.fromkeys(affected):
@@ -282,14 +328,12 @@ class Scheduler:
         if record is None or index not in record.replicas:
             return
         record.replicas[index].draining = True
+        self._snapshot_cache.pop(server, None)
         self._event(f"server/{server}", "Draining", f"replica {index} draining")
         moved = []
-        for model in self.models.values():
-            for version in model.versions:
-                state = version.replicas.get(index)
-                if version.server == server and state and state.state in core.IS_LOADING_OR_LOADED:
-                    self._set_replica(version, index, core.DRAINING)
-                    moved.append(model.name)
+        for name, number in core.drain_server_replica(self._version_replicas(), server, index):
+            self._set_replica(_version(self.models[name], number), index, core.DRAINING)
+            moved.append(name)
         for name in dict.fromkeys(moved):
             self._update_status(self.models[name])
         self._emit_server_status(server)
@@ -300,6 +344,13 @@ class Scheduler:
         if waiting:
             yield self.env.timeout(self.settings.drain_settle_seconds)
         self._event(f"server/{server}", "Drained", f"replica {index} drained")
+
+    def _version_replicas(self) -> list[core.VersionReplicas]:
+        return [
+            (name, v.version, v.server, v.states())
+            for name, record in self.models.items()
+            for v in record.versions
+        ]
 
     def _moved(self, name: str) -> bool:
         record = self.models.get(name)
@@ -316,20 +367,20 @@ class Scheduler:
         if not self.model_autoscaling or record is None:
             return
         latest = record.latest
-        if up:
-            if record.last_available() is not latest or version != latest.version:
-                return
-        elif record.deleted or self.env.now - latest.state_time <= (
-            self.settings.model_scaling_cool_down_seconds
-        ):
-            return
         spec = latest.spec
-        if spec.min_replicas == 0 and spec.max_replicas == 0:
-            return
-        target = spec.replicas + (1 if up else -1)
-        if target < spec.min_replicas or target < 1:
-            return
-        if spec.max_replicas > 0 and target > spec.max_replicas:
+        target = core.model_scaling_target(
+            core.SCALE_UP if up else core.SCALE_DOWN,
+            spec.replicas,
+            spec.min_replicas,
+            spec.max_replicas,
+            latest_is_last_available=record.last_available() is latest,
+            trigger_version_is_latest=version == latest.version,
+            deleted=record.deleted,
+            state_time=latest.state_time,
+            now=self.env.now,
+            cool_down_seconds=self.settings.model_scaling_cool_down_seconds,
+        )
+        if target is None:
             return
         latest.spec = replace(spec, replicas=target)
         self._event(
@@ -361,17 +412,14 @@ class Scheduler:
         return placement.scheduled
 
     def schedule_failed_models(self) -> None:
-        """``ScheduleFailedModels``: retry failed or short models, without scale-up events."""
-        for name in list(self.models):
-            record = self.models.get(name)
-            if record is None or record.deleted:
-                continue
-            status = record.latest.status
-            short = status.state in (core.MODEL_AVAILABLE, core.MODEL_PROGRESSING) and (
-                status.available_replicas < record.latest.spec.replicas
-            )
-            if status.state in (core.MODEL_FAILED, core.SCHEDULE_FAILED) or short:
-                self.schedule(name, publish_scale_up=False)
+        """``ScheduleFailedModels``: retry the models :func:`.scheduler.get_failed_models`
+        lists (taken before any retry, as Core 2 does), without scale-up events."""
+        failed = core.get_failed_models(
+            (name, record.latest.status, record.latest.spec.replicas, record.deleted)
+            for name, record in self.models.items()
+        )
+        for name in failed:
+            self.schedule(name, publish_scale_up=False)
 
     def _model_spec(self, record: ModelRecord) -> ModelSpec:
         latest = record.latest
@@ -393,15 +441,12 @@ class Scheduler:
     def _snapshots(self) -> list[ServerSnapshot]:
         snapshots = []
         for server in self.servers.values():
+            cached = self._snapshot_cache.get(server.name)
+            if cached is not None:
+                snapshots.append(cached)
+                continue
             replicas = []
             for index, replica in sorted(server.replicas.items()):
-                loaded = frozenset(
-                    m.name
-                    for m in self.models.values()
-                    for v in m.versions
-                    if v.server == server.name
-                    and v.replicas.get(index, ReplicaStatus("")).state in OCCUPYING
-                )
                 replicas.append(
                     ServerReplica(
                         index,
@@ -409,31 +454,27 @@ class Scheduler:
                         replica.reserved_memory,
                         replica.capabilities,
                         replica.draining,
-                        loaded,
                     )
                 )
-            snapshots.append(
-                ServerSnapshot(
-                    server.name,
-                    replicas,
-                    True,
-                    server.expected,
-                    server.min_replicas,
-                    server.max_replicas,
-                )
+            snapshot = ServerSnapshot(
+                server.name,
+                tuple(replicas),
+                True,
+                server.expected,
+                server.min_replicas,
+                server.max_replicas,
             )
+            self._snapshot_cache[server.name] = snapshot
+            snapshots.append(snapshot)
         return snapshots
 
     def _update_loaded(
         self, record: ModelRecord, version: Version, server: str | None, indices: tuple[int, ...]
     ) -> None:
-        """``UpdateLoadedModels``: load chosen replicas, unload the others of this version."""
-        if (
-            server is not None
-            and version.server is not None
-            and version.server != server
-            and not version.inactive()
-        ):
+        """``UpdateLoadedModels``: apply :func:`.scheduler.update_loaded_models` (a new version,
+        loads with their memory reservation, unloads through Envoy)."""
+        update = core.update_loaded_models(version.server, version.states(), server, indices)
+        if update.new_version:
             version = Version(
                 record.name, version.version + 1, version.generation, version.spec, server
             )
@@ -442,30 +483,21 @@ class Scheduler:
                 f"model/{record.name}", "NewVersion", f"{version.internal} moves to {server}"
             )
         if server is not None:
-            version.server = server
+            self._set_server(version, server)
         version.dirty = True
         chosen = set(indices)
-        requested = []
-        for index in sorted(chosen):
-            current = version.replicas.get(index)
-            if current is None or current.state not in core.IS_LOADING_OR_LOADED:
-                self._set_replica(version, index, core.LOAD_REQUESTED)
-                replica = self.servers[server].replicas.get(index)
-                if replica is not None:
-                    replica.reserved_memory += version.spec.memory
-                self._set_replica(version, index, core.LOADING)
-                self.hooks.load(server, index, version)
-                requested.append(index)
-        for index, status in list(version.replicas.items()):
-            if index in chosen:
-                continue
-            if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in (
-                core.DRAINING,
-                core.UNLOADED,
-                core.UNLOAD_FAILED,
-            ):
-                self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
-                self._request_envoy_sync()
+        requested = list(update.load)
+        for index in update.load:
+            self._set_replica(version, index, core.LOAD_REQUESTED)
+            replica = self.servers[server].replicas.get(index)
+            if replica is not None:
+                replica.reserved_memory += version.spec.memory
+                self._snapshot_cache.pop(server, None)
+            self._set_replica(version, index, core.LOADING)
+            self.hooks.load(server, index, version)
+        for index in update.unload:
+            self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
+            self._request_envoy_sync()
         if requested:
             self._event(
                 f"model/{record.name}",
@@ -479,7 +511,7 @@ class Scheduler:
         latest.status = core.failed_scheduling_status(latest.states(), latest.spec.replicas, reason)
         latest.state_time = self.env.now
         if reset:
-            latest.server = None
+            self._set_server(latest, None)
         self._event(f"model/{record.name}", "ScheduleFailed", reason)
         self.hooks.model_status(record.name, latest, record.deleted)
 
@@ -487,10 +519,38 @@ class Scheduler:
         version.replicas[index] = ReplicaStatus(state, reason, self.env.now)
         version.state_time = self.env.now
         version.dirty = True
+        if version.server is not None and self._is_current(version):
+            self._holdings(version.server, index).put(id(version), version.name, state)
+
+    def _is_current(self, version: Version) -> bool:
+        record = self.models.get(version.name)
+        return record is not None and any(v is version for v in record.versions)
+
+    def _set_server(self, version: Version, server: str | None) -> None:
+        """Assign a version to a server, moving its replica entries in the occupancy index."""
+        if version.server == server:
+            return
+        self._forget_occupancy(version)
+        version.server = server
+        if server is not None and self._is_current(version):
+            for index, status in version.replicas.items():
+                self._holdings(server, index).put(id(version), version.name, status.state)
+
+    def _forget_occupancy(self, version: Version) -> None:
+        if version.server is None:
+            return
+        for index in version.replicas:
+            held = self._occupancy.get((version.server, index))
+            if held is not None:
+                held.drop(id(version))
+
+    def _holdings(self, server: str, index: int) -> Holdings:
+        return self._occupancy.setdefault((server, index), Holdings())
 
     def _release(self, version: Version, replica: ReplicaRecord | None) -> None:
         if replica is not None:
             replica.reserved_memory = max(0, replica.reserved_memory - version.spec.memory)
+            self._snapshot_cache.clear()  # rare (one per load): no need to find the server
 
     # -- status ----------------------------------------------------------------------------
 
@@ -522,18 +582,23 @@ class Scheduler:
             self._emit_server_status(latest.server)
 
     def _clean_old_versions(self, record: ModelRecord) -> None:
-        """``VersionCleaner``: once the latest version is available, unload older ones."""
-        for version in record.versions[:-1]:
-            for index, status in list(version.replicas.items()):
-                if status.state not in core.UNLOADING_OR_UNLOADED and status.state not in INACTIVE:
-                    self._set_replica(version, index, core.UNLOAD_ENVOY_REQUESTED)
-                    self._request_envoy_sync()
-        record.versions[:-1] = [v for v in record.versions[:-1] if not v.inactive()]
+        """``VersionCleaner``: apply :func:`.scheduler.clean_old_versions`."""
+        old = record.versions[:-1]
+        unload, forget = core.clean_old_versions([v.states() for v in old])
+        for position, index in unload:
+            self._set_replica(old[position], index, core.UNLOAD_ENVOY_REQUESTED)
+            self._request_envoy_sync()
+        gone = set(forget)
+        for position in gone:
+            self._forget_occupancy(old[position])
+        record.versions[:-1] = [v for p, v in enumerate(old) if p not in gone]
 
     def _forget_if_gone(self, record: ModelRecord | None) -> None:
         if record is None or not record.deleted:
             return
         if all(v.inactive() for v in record.versions) and self.models.get(record.name) is record:
+            for version in record.versions:
+                self._forget_occupancy(version)
             del self.models[record.name]
             self._sync_routes()
             self.hooks.model_status(record.name, record.latest, True)
@@ -546,16 +611,8 @@ class Scheduler:
         for index, replica in server.replicas.items():
             if replica.draining:
                 continue
-            loaded += len(
-                {
-                    m.name
-                    for m in self.models.values()
-                    for v in m.versions
-                    if v.server == name
-                    and v.replicas.get(index, ReplicaStatus("")).state
-                    in (core.LOADED, core.AVAILABLE, core.LOADED_UNAVAILABLE)
-                }
-            )
+            held = self._occupancy.get((name, index))
+            loaded += len(held.serving) if held is not None else 0
         if loaded != server.loaded_models:
             server.loaded_models = loaded
             self.hooks.server_status(name, loaded)
@@ -621,15 +678,11 @@ class Scheduler:
         record = self.servers.get(server)
         if record is None:
             return 0
-        occupied = {
-            i
-            for m in self.models.values()
-            for v in m.versions
-            if v.server == server
-            for i, r in v.replicas.items()
-            if r.state in OCCUPYING
-        }
-        return sum(1 for i in record.replicas if i not in occupied)
+        return sum(
+            1
+            for i in record.replicas
+            if (held := self._occupancy.get((server, i))) is None or not held.occupying
+        )
 
     def _server_scale_up(self, name: str) -> None:
         server = self.servers.get(name)

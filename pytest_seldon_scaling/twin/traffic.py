@@ -384,7 +384,10 @@ class TrafficEngine:
                 agent.lag[route[2]] = max(0, agent.lag.get(route[2], 0) + a - late - completed)
                 if a:
                     agent.last_used[route[2]] = start + dt
-            if a > late:
+            if a > late and q0 < concurrency and q1 < concurrency:
+                # no point of the interval waits: one entry carries the four equal samples
+                second.latencies.append((service, float(a - late)))
+            elif a > late:
                 weight = (a - late) / len(SAMPLE_POINTS)
                 for u in SAMPLE_POINTS:
                     ahead = q0 + (q1 - q0) * u

@@ -15,7 +15,14 @@ from hpa_builders import (
     running_pods,
 )
 
-from pytest_seldon_scaling.hpa import HPAController, HPAError, MetricUnavailable, Pod, Scale
+from pytest_seldon_scaling.hpa import (
+    HPAController,
+    HPAError,
+    MetricUnavailable,
+    Pod,
+    Scale,
+    format_milli,
+)
 
 OK_RESCALED = {
     "AbleToScale": ("True", "SucceededRescale"),
@@ -374,3 +381,25 @@ def test_default_metric_is_cpu_80_percent():
     manifest["spec"]["metrics"] = []
     controller = HPAController(manifest)
     assert controller.spec["metrics"][0]["resource"]["target"]["averageUtilization"] == 80
+
+
+def test_pods_metric_at_target_with_missing_pods_holds():
+    # calcPlainMetricReplicas (kubernetes/kubernetes master, pkg/controller/podautoscaler/
+    # replica_calculator.go): at a usage ratio of exactly 1.0 the two pods without a sample are
+    # not re-counted, so the whole reconcile keeps 5 replicas instead of scaling to 3.
+    no_window = {"scaleDown": {"stabilizationWindowSeconds": 0}}
+    controller = HPAController(
+        hpa(metrics=[pods_metric("qps", "15")], min_replicas=1, behavior=no_window)
+    )
+    pods = running_pods(5)
+    result = controller.sync(NOW, Scale(5, 5, "a=b"), [per_pod(pods, [15000] * 3)], pods)
+    assert (result.desired_replicas, result.rescaled) == (5, False)
+
+
+def test_external_average_value_status_never_exceeds_max_int64():
+    controller = HPAController(hpa(metrics=[external_metric("queue", average="1")], min_replicas=1))
+    result = controller.sync(NOW, Scale(2, 2, "a=b"), [[2**63 - 1, 1000]])
+    assert result.current_metrics[0]["external"]["current"]["averageValue"] == format_milli(
+        2**63 - 1
+    )
+    assert result.desired_replicas == 4  # the legacy scale-up limit: 2 × 2

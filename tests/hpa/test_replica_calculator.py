@@ -265,3 +265,55 @@ def test_tolerance_is_inclusive_in_float64():
 )
 def test_metric_status_quantities_are_canonical(milli, text):
     assert format_milli(milli) == text
+
+
+# kubernetes/kubernetes master (v1.34+), pkg/controller/podautoscaler/replica_calculator.go,
+# calcPlainMetricReplicas: missing pods are re-counted at the target only when usageRatio < 1.0
+# and at 0 only when usageRatio > 1.0; at exactly 1.0 they stay out and the HPA holds.
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ([15000, 15000, 15000], 5),  # ratio exactly 1.0: hold (counted as 0 it would be 3)
+        ([20000, 20000, 20000], 5),  # ratio 4/3: missing at 0 -> 0.8 flips direction, hold
+        ([6000, 6000, 6000], 4),  # ratio 0.4: missing at target -> 0.64 -> ceil(3.2) = 4
+    ],
+)
+def test_pods_metric_missing_pods_at_ratio_one_stay_out_of_the_recount(levels, expected):
+    pods = running_pods(5)
+    replicas, _ = get_metric_replicas(5, 15000, metrics(pods, levels), TOL, pods, NOW)
+    assert replicas == expected
+
+
+def test_raw_resource_missing_pods_at_ratio_one_hold():
+    pods = running_pods(5)
+    replicas, usage = get_raw_resource_replicas(
+        5, 500, "memory", metrics(pods, [500, 500, 500]), TOL, pods, NOW
+    )
+    assert (replicas, usage) == (5, 500)
+
+
+MAX_INT64 = 2**63 - 1
+
+
+# kubernetes/kubernetes master (v1.34+), pkg/controller/podautoscaler/replica_calculator.go,
+# GetExternalPerPodMetricReplicas: a negative running int64 sum is taken for an overflow and
+# becomes MaxInt64; once float64(usage) >= float64(MaxInt64) the reported usage is MaxInt64.
+@pytest.mark.parametrize(
+    ("status", "values", "expected"),
+    [
+        (2, [MAX_INT64, 1], (2**31 - 1, MAX_INT64)),  # wraps negative: capped
+        (2, [MAX_INT64 - 10], (2**31 - 1, MAX_INT64)),  # float64 rounds up to 2**63
+        (2, [-5], (2**31 - 1, MAX_INT64)),  # any negative running sum reads as overflow
+        (3, [4000, 4600], (9, 2867)),
+    ],
+)
+def test_external_per_pod_caps_at_max_int64(status, values, expected):
+    assert get_external_per_pod_metric_replicas(status, 1000, values, TOL) == expected
+    assert format_milli(expected[1]) != "9223372036854775808m"
+
+
+# GetExternalMetricReplicas (same file): the sum stops at MaxInt64 on positive overflow.
+def test_external_value_sum_caps_at_max_int64():
+    pods = [Pod(f"p{i}") for i in range(3)]
+    _, usage = get_external_metric_replicas(3, 1000, [MAX_INT64 - 1, 5, -7], TOL, pods)
+    assert usage == MAX_INT64

@@ -143,8 +143,9 @@ def test_poisson_mean_and_variance(lam):
 def test_agent_settings_from_server_config_and_server_podspec():
     config = agent_config(server(), default_server_config("mlserver", "sklearn,mlserver", "ns"))
     assert config.capabilities == ("sklearn", "mlserver")
-    assert config.memory_bytes == 1024**3 and config.overcommit_percentage == 10
-    assert config.memory_with_overcommit == 1024**3 + 1024**3 // 10
+    # the chart's server container requests memory '1G' (decimal)
+    assert config.memory_bytes == 10**9 and config.overcommit_percentage == 10
+    assert config.memory_with_overcommit == 10**9 + 10**9 // 10
     overridden = server(
         podSpec={
             "containers": [

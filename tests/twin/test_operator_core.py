@@ -107,3 +107,10 @@ def test_finalizer_waits_for_the_scheduler():
     assert can_remove_model_finalizer("ModelTerminated")
     assert can_remove_model_finalizer("ScheduleFailed")
     assert not can_remove_model_finalizer("ModelTerminating")
+
+
+def test_status_updates_for_another_generation_are_dropped():
+    from pytest_seldon_scaling.twin.operator import accepts_status_update
+
+    assert accepts_status_update(3, 3)
+    assert not accepts_status_update(2, 3)  # a stale version's state after a spec change

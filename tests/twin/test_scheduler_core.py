@@ -18,6 +18,7 @@ from pytest_seldon_scaling.twin import (
 from pytest_seldon_scaling.twin.scheduler import (
     NO_MATCHING_SERVERS,
     NOT_ENOUGH_REPLICAS,
+    calc_model_version_statistics,
     sort_replicas,
 )
 
@@ -269,3 +270,157 @@ def test_scale_down_never_below_floor_and_never_from_one(
         assert target >= max(minimum, 1)
         if empty <= expected:
             assert target <= max(expected, minimum)
+
+
+# SeldonIO/seldon-core v2.10.x, scheduler/pkg/store/memory_status.go: calcModelVersionStatistics
+# counts LoadedUnavailable with LoadFailed and Draining apart, and updateModelState holds a
+# deleted or superseded version in ModelTerminating only for unloading, available or loading
+# replicas; AvailableReplicas is reported in every branch.
+@pytest.mark.parametrize(
+    ("states", "latest", "deleted", "expected"),
+    [
+        ({0: "LoadedUnavailable"}, True, True, ("ModelTerminated", 0, 1, 0)),
+        ({0: "Draining"}, True, True, ("ModelTerminated", 0, 0, 1)),
+        ({0: "Draining", 1: "LoadedUnavailable"}, False, False, ("ModelTerminated", 0, 1, 1)),
+        ({0: "Available", 1: "Unloaded"}, True, True, ("ModelTerminating", 1, 0, 0)),
+        ({0: "Available", 1: "Available"}, False, False, ("ModelTerminating", 2, 0, 0)),
+        ({0: "UnloadEnvoyRequested"}, True, True, ("ModelTerminating", 0, 0, 0)),
+        ({0: "Loading", 1: "UnloadFailed"}, True, True, ("ModelTerminateFailed", 0, 1, 0)),
+    ],
+)
+def test_terminating_versions_follow_update_model_state(states, latest, deleted, expected):
+    status = model_state(states, 2, latest=latest, deleted=deleted)
+    got = (
+        status.state,
+        status.available_replicas,
+        status.unavailable_replicas,
+        status.draining_replicas,
+    )
+    assert got == expected
+
+
+def test_terminate_failed_carries_the_unload_failure_reason():
+    states = {
+        0: ReplicaStatus("UnloadFailed", "agent gone", 5.0),
+        1: ReplicaStatus("UnloadFailed", "rclone timeout", 7.0),
+        2: ReplicaStatus("LoadFailed", "not this one", 9.0),
+    }
+    status = model_state(states, 3, deleted=True)
+    assert (status.state, status.reason, status.timestamp) == (
+        "ModelTerminateFailed",
+        "rclone timeout",
+        7.0,
+    )
+
+
+def test_live_model_remembers_load_failures_not_unload_failures():
+    states = {
+        0: ReplicaStatus("UnloadFailed", "ignored", 9.0),
+        1: ReplicaStatus("LoadedUnavailable", "envoy", 3.0),
+    }
+    assert model_state(states, 2).reason == "envoy"
+
+
+def test_statistics_take_the_first_of_equal_failure_times():
+    # Go's After is strict: a later replica with the same timestamp does not replace it
+    stats = calc_model_version_statistics(
+        {
+            0: ReplicaStatus("LoadFailed", "first", 1.0),
+            1: ReplicaStatus("LoadFailed", "second", 1.0),
+        },
+        deleted=False,
+    )
+    assert (stats.load_failed, stats.last_failed_reason, stats.latest_time) == (2, "first", 1.0)
+
+
+def test_get_failed_models_lists_failed_and_short_models():
+    from pytest_seldon_scaling.twin.scheduler import ModelStatus, get_failed_models
+
+    models = [
+        ("failed", ModelStatus("ModelFailed"), 1, False),
+        ("schedule-failed", ModelStatus("ScheduleFailed", available_replicas=1), 2, False),
+        ("short", ModelStatus("ModelAvailable", available_replicas=1), 2, False),
+        ("progressing-short", ModelStatus("ModelProgressing"), 1, False),
+        ("complete", ModelStatus("ModelAvailable", available_replicas=2), 2, False),
+        ("terminating", ModelStatus("ModelTerminating"), 1, False),
+        ("deleted", ModelStatus("ScheduleFailed"), 1, True),
+    ]
+    assert get_failed_models(models) == [
+        "failed",
+        "schedule-failed",
+        "short",
+        "progressing-short",
+    ]
+
+
+def test_server_sorter_puts_the_models_current_server_first_and_keeps_the_rest_in_order():
+    # ModelAlreadyLoadedOnServerSorter (scheduler/pkg/scheduler/sorters): a stable sort on
+    # "is the model's server"; Go iterates a map before it, so the given order stands in
+    from pytest_seldon_scaling.twin.scheduler import sort_servers
+
+    servers = [server("a"), server("b"), server("c")]
+    placed = ModelSpec("iris", assigned_server="c")
+    assert [s.name for s in sort_servers(placed, servers)] == ["c", "a", "b"]
+    assert [s.name for s in sort_servers(ModelSpec("new"), servers)] == ["a", "b", "c"]
+
+
+def test_remove_and_drain_server_replica_pick_the_versions_on_that_agent():
+    from pytest_seldon_scaling.twin.scheduler import drain_server_replica, remove_server_replica
+
+    versions = [
+        ("a", 1, "mlserver", {0: "Available", 1: "Available"}),
+        ("b", 1, "mlserver", {0: "Unloaded", 2: "Loading"}),
+        ("b", 2, "other", {1: "Available"}),
+        ("c", 3, "mlserver", {1: "UnloadRequested"}),
+        ("d", 1, None, {1: "ModelReplicaStateUnknown"}),
+    ]
+    assert remove_server_replica(versions, "mlserver", 1) == [("a", 1), ("c", 3)]
+    assert remove_server_replica(versions, "mlserver", 0) == [("a", 1), ("b", 1)]
+    # only loading or loaded replicas move; one already unloading stays as it is
+    assert drain_server_replica(versions, "mlserver", 1) == [("a", 1)]
+    assert drain_server_replica(versions, "mlserver", 2) == [("b", 1)]
+
+
+@pytest.mark.parametrize(
+    ("current", "states", "server", "chosen", "expected"),
+    [
+        # a new model: every chosen replica loads
+        (None, {}, "mlserver", (0, 1), (False, (0, 1), ())),
+        # scale up: the loaded replica stays, the new one loads
+        ("mlserver", {0: "Available"}, "mlserver", (0, 1), (False, (1,), ())),
+        # scale down: the replica left out unloads through Envoy
+        ("mlserver", {0: "Available", 1: "Available"}, "mlserver", (0,), (False, (), (1,))),
+        # replicas already going away are left alone
+        (
+            "mlserver",
+            {0: "Available", 1: "Draining", 2: "Unloading", 3: "UnloadFailed"},
+            "mlserver",
+            (0,),
+            (False, (), ()),
+        ),
+        # a failed load is retried on the chosen replica
+        ("mlserver", {0: "LoadFailed"}, "mlserver", (0,), (False, (0,), ())),
+        # another server while replicas live: a new version loads there
+        ("mlserver", {0: "Available"}, "triton", (0, 1), (True, (0, 1), ())),
+        # another server after everything unloaded: the same version moves
+        ("mlserver", {0: "Unloaded"}, "triton", (1,), (False, (1,), ())),
+    ],
+)
+def test_update_loaded_models(current, states, server, chosen, expected):
+    from pytest_seldon_scaling.twin.scheduler import update_loaded_models
+
+    update = update_loaded_models(current, states, server, chosen)
+    assert (update.new_version, update.load, update.unload) == expected
+
+
+def test_version_cleaner_unloads_old_versions_and_forgets_finished_ones():
+    from pytest_seldon_scaling.twin.scheduler import clean_old_versions
+
+    old = [
+        {0: "Unloaded", 1: "UnloadFailed"},  # finished: forgotten
+        {0: "Available", 1: "Unloading", 2: "Draining"},  # live replicas unload
+        {},  # never placed: forgotten
+    ]
+    unload, forget = clean_old_versions(old)
+    assert unload == [(1, 0), (1, 2)]
+    assert forget == [0, 2]
