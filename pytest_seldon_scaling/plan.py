@@ -12,6 +12,11 @@ exact algorithm, a target whose *serving* replicas (a Model's ``availableReplica
 ``ScheduleFailed`` for longer than that or still at the end. A Model is briefly ScheduleFailed
 on every scale-up that waits for its Server (that is how Core 2 scales), so shorter periods
 are listed but do not fail.
+
+``kind: Node`` manifests among ``--manifests`` give the cluster's nodes (see
+:func:`~pytest_seldon_scaling.twin.capacity.pool_from_node`); a Server pod that fits on none
+stays Pending with the kube-scheduler's message, and a pod Pending longer than the
+convergence time or still at the end fails the verdict. Without them every pod fits.
 """
 
 from __future__ import annotations
@@ -36,9 +41,10 @@ from .expect import (
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
 from .load.trace import TraceError, load_trace, profiles_for
-from .manifests import ManifestError, load_manifests
+from .manifests import Manifest, ManifestError, load_manifests
 from .settings import MAX_DURATION, normalize_core_version
-from .timeline import HPASample, ReplicaSample, Timeline
+from .timeline import Event, HPASample, ReplicaSample, Timeline
+from .twin.capacity import CapacityError, NodePool, pool_from_node
 
 READY_TIMEOUT = 600.0
 PROGRESS_STEP = 60.0
@@ -135,6 +141,7 @@ def run_plan(args: argparse.Namespace) -> int:
         timeout = _bounded("--request-timeout", args.request_timeout, 3600.0)
         _check_numbers(args)
         manifests = load_manifests(*args.manifests)
+        node_pools = [_pool_of(m) for m in manifests if _is_node(m)]
     except (ProfileError, TraceError, ValueError, ManifestError) as error:
         print(f"seldon-scaling plan: {error}", file=sys.stderr)
         return 2
@@ -158,9 +165,10 @@ def run_plan(args: argparse.Namespace) -> int:
             server_packing_percentage=args.packing_percentage,
             request_timeout_seconds=timeout,
         ),
+        node_pools=node_pools or None,
     )
     try:
-        cluster.apply(*(m.obj for m in manifests if not m.is_helm_values))
+        cluster.apply(*(m.obj for m in manifests if not m.is_helm_values and not _is_node(m)))
         models = args.model or (
             trace.models if trace and len(trace.series) > 1 else _default_models(cluster)
         )
@@ -187,6 +195,10 @@ def run_plan(args: argparse.Namespace) -> int:
             cluster, results, args.max_error_rate, convergence, args.max_p99_ms, since=started
         )
         verdict.failed[:0] = unready
+        for failed, line in pending_lines(
+            cluster.timeline, cluster.pending_pods(), convergence, since=started
+        ):
+            (verdict.failed if failed else verdict.passed).append(line)
         explains: dict[str, list[str]] = {}
         for hpa in cluster.list("hpa"):
             target = _target_ref(hpa)
@@ -199,6 +211,17 @@ def run_plan(args: argparse.Namespace) -> int:
     finally:
         cluster.close()
     return 0 if verdict.ok else 1
+
+
+def _is_node(manifest: Manifest) -> bool:
+    return manifest.kind == "Node" and manifest.api_version == "v1"
+
+
+def _pool_of(node: Manifest) -> NodePool:
+    try:
+        return pool_from_node(node.obj, node.display)
+    except CapacityError as error:
+        raise ValueError(f"{node.where()}: {error}") from None
 
 
 def _default_models(cluster: SeldonCluster) -> list[str]:
@@ -328,6 +351,59 @@ def judge(
     return verdict
 
 
+def pending_periods(timeline: Timeline) -> dict[str, list[tuple[float, float | None, str]]]:
+    """Per pod ever Pending: ``(from, until or None, how it ended)``, from its
+    ``FailedScheduling`` event to its ``Scheduled`` or ``Deleted`` one; how it ended is the
+    FailedScheduling message, with "then deleted" if the pod never got a node."""
+    periods: dict[str, list[tuple[float, float | None, str]]] = {}
+    for event in timeline.events:
+        if not event.ref.startswith("pod/"):
+            continue
+        pod = event.ref.split("/", 1)[1]
+        if event.reason == "FailedScheduling":
+            periods.setdefault(pod, []).append((event.t, None, event.message))
+        elif event.reason in ("Scheduled", "Deleted") and pod in periods:
+            start, until, message = periods[pod][-1]
+            if until is not None:
+                continue  # a bound pod's later events
+            ended = message if event.reason == "Scheduled" else f"{message} then deleted"
+            periods[pod][-1] = (start, event.t, ended)
+    return periods
+
+
+def pending_lines(
+    timeline: Timeline, pending_now: dict[str, str], tolerance: float, *, since: float = 0.0
+) -> list[tuple[bool, str]]:
+    """(failed?, line) per Server pod Pending under load: still Pending at the end, or Pending
+    longer than ``tolerance`` (until bound or deleted), fails."""
+    lines = []
+    for pod, periods in sorted(pending_periods(timeline).items()):
+        server = f"server/{pod.rsplit('-', 1)[0]}"
+        if pod in pending_now:
+            start = periods[-1][0]
+            lines.append(
+                (
+                    True,
+                    f"{server}: pod {pod} Pending since t={start:.0f}s and still at the end: "
+                    f"{pending_now[pod]}",
+                )
+            )
+            continue
+        closed = [(a, b, m) for a, b, m in periods if b is not None and b > since]
+        if not closed:
+            continue
+        start, stop, message = max(closed, key=lambda p: p[1] - p[0])
+        span = stop - start
+        lines.append(
+            (
+                span > tolerance,
+                f"{server}: pod {pod} Pending {span:.0f}s from t={start:.0f}s ({message}) "
+                f"(SLO: scheduled within {tolerance:g}s)",
+            )
+        )
+    return lines
+
+
 def _target_ref(hpa: dict) -> str | None:
     target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
     kind = {"Model": "model", "Server": "server"}.get(target.get("kind", ""))
@@ -449,11 +525,27 @@ def render(
                 f"  requests: {result.sent} sent, {result.ok} ok, {result.failed_total} failed"
                 + (f" ({failed})" if failed else "")
             )
+    for pod, events in _pod_events(timeline).items():
+        lines.append("")
+        lines.append(f"pod/{pod}")
+        lines += [f"  t={e.t:7.0f}s  {e.reason} {e.message}".rstrip() for e in events]
     lines.append("")
     lines.append(f"Verdict: {'PASS' if verdict.ok else 'FAIL'}")
     lines += [f"  ok    {line}" for line in verdict.passed]
     lines += [f"  FAIL  {line}" for line in verdict.failed]
     return "\n".join(lines)
+
+
+def _pod_events(timeline: Timeline) -> dict[str, list[Event]]:
+    """The scheduling events of every pod that was ever Pending (pods that bound at once have
+    only their Scheduled event: not shown)."""
+    pending = set(pending_periods(timeline))
+    found: dict[str, list[Event]] = {}
+    for event in timeline.events:
+        pod = event.ref.split("/", 1)[1] if event.ref.startswith("pod/") else None
+        if pod in pending:
+            found.setdefault(pod, []).append(event)
+    return dict(sorted(found.items()))
 
 
 def _why(timeline: Timeline, refs: set[str], t: float) -> str:

@@ -158,3 +158,49 @@ def test_an_event_explains_only_its_own_objects_rows():
     assert "t=     10s  spec 1, status 1, available 1  hpa/iris-hpa: SuccessfulRescale" in out
     assert "t=     10s  spec 2, status 2\n" in out + "\n"  # nothing of model/iris-shared's
     assert "ScheduleFailed" not in out
+
+
+def fixtures_with_node(tmp_path, annotations: str = "{}") -> str:
+    """The default fixtures and one Node room for two Server pods (memory 1.6 G each)."""
+    for path in default_manifests().iterdir():
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / "node.yaml").write_text(
+        "apiVersion: v1\nkind: Node\n"
+        f"metadata: {{name: worker, annotations: {annotations}}}\n"
+        "status: {allocatable: {cpu: '4', memory: 4Gi}}\n"
+    )
+    return str(tmp_path)
+
+
+def test_pods_that_never_get_a_node_fail_the_plan_with_the_schedulers_message(tmp_path, capsys):
+    assert main(["plan", "--manifests", fixtures_with_node(tmp_path), "--profile", PROFILE]) == 1
+    out, _ = capsys.readouterr()
+    sections = {block.splitlines()[0]: block for block in out.split("\n\n")[1:]}
+    assert sections["pod/mlserver-shared-1"].splitlines()[1:] == [
+        "  t=    105s  FailedScheduling 0/1 nodes are available: 1 Insufficient memory."
+    ]
+    assert (
+        "FAIL  server/mlserver-shared: pod mlserver-shared-1 Pending since t=105s and still at "
+        "the end: 0/1 nodes are available: 1 Insufficient memory." in out
+    )
+    # the dedicated Server scaled back down: its pod waited 750 s, then was deleted
+    assert "t=    855s  Deleted deleted while Pending" in sections["pod/mlserver-dedicated-1"]
+    assert "FAIL  server/mlserver-dedicated: pod mlserver-dedicated-1 Pending 750s" in out
+
+
+def test_a_cluster_autoscaler_brings_nodes_and_the_plan_passes(tmp_path, capsys):
+    annotations = "{seldon-scaling/max-nodes: '3', seldon-scaling/provisioning-seconds: '60'}"
+    manifests = fixtures_with_node(tmp_path, annotations)
+    assert main(["plan", "--manifests", manifests, "--profile", PROFILE]) == 0
+    out, _ = capsys.readouterr()
+    assert "TriggeredScaleUp pod triggered scale-up: [worker 1->2 (max: 3)]" in out
+    assert "t=    165s  Scheduled assigned to worker-1" in out
+    assert "ok    server/mlserver-shared: pod mlserver-shared-1 Pending 60s from t=105s" in out
+
+
+def test_a_bad_node_annotation_is_a_usage_error(tmp_path, capsys):
+    manifests = fixtures_with_node(tmp_path, "{seldon-scaling/max-nodes: many}")
+    assert main(["plan", "--manifests", manifests, "--profile", "hold 1rps 1m"]) == 2
+    err = capsys.readouterr().err
+    assert "node.yaml:1" in err
+    assert "metadata.annotations.seldon-scaling/max-nodes: 'many' is not a number" in err

@@ -23,35 +23,19 @@ from pytest_seldon_scaling.twin.capacity import (
     check_capacity,
     max_server_replicas,
     model_shortfalls,
-    node_pool,
+    pool_from_node,
     server_pod_spec,
 )
 from pytest_seldon_scaling.twin.cluster import MLSERVER_CAPABILITIES, default_server_config
-
-MAX_NODES = "seldon-scaling/max-nodes"
-PROVISIONING = "seldon-scaling/provisioning-seconds"
 
 
 def _pools(manifests: list[Manifest]) -> list[NodePool]:
     pools = []
     for node in (m for m in manifests if m.kind == "Node"):
-        allocatable = (node.obj.get("status") or {}).get("allocatable") or {}
-        annotations = (node.obj.get("metadata") or {}).get("annotations") or {}
         try:
-            pools.append(
-                node_pool(
-                    {
-                        "name": node.name,
-                        "cpu": allocatable.get("cpu"),
-                        "memory": allocatable.get("memory"),
-                        "maxNodes": annotations.get(MAX_NODES, 0),
-                        "provisioningSeconds": annotations.get(PROVISIONING, 0),
-                    },
-                    f"{node.display} status.allocatable",
-                )
-            )
-        except (CapacityError, ValueError) as error:
-            pytest.fail(f"{node.display}: {error}", pytrace=False)
+            pools.append(pool_from_node(node.obj, node.display))
+        except CapacityError as error:
+            pytest.fail(f"{node.where()}: {error}", pytrace=False)
     return pools or [KIND_CI_POOL]
 
 

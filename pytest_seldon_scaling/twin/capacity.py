@@ -4,7 +4,8 @@ Core 2's docs: "It is important for the cluster to have sufficient resources for
 total number of desired server replicas set by the HPA CRs across all the models at a given
 time." This module answers that from plain data:
 
-* :class:`NodePool` — nodes with their allocatable CPU and memory. The default,
+* :class:`NodePool` — nodes with their allocatable CPU and memory (:func:`pool_from_node`
+  reads one from a ``kind: Node`` manifest). The default,
   :data:`KIND_CI_POOL`, is one kind node on a GitHub-hosted runner (4 vCPU, 16 GiB: a kind node
   reports its host's capacity as allocatable) less the requests of kind's own pods
   (:data:`KIND_SYSTEM_REQUESTS`). Pools can grow up to ``max_nodes`` (a cluster autoscaler).
@@ -116,19 +117,36 @@ def node_pool(spec: Mapping, where: str = "node pool") -> NodePool:
     )
 
 
-def pools_from_nodes(nodes: Iterable[Mapping]) -> list[NodePool]:
-    """One pool per ``kind: Node`` manifest, from its ``status.allocatable``."""
-    pools = []
-    for node in nodes:
-        name = (node.get("metadata") or {}).get("name", "node")
-        allocatable = (node.get("status") or {}).get("allocatable") or {}
-        pools.append(
-            node_pool(
-                {"name": name, **{k: allocatable.get(k) for k in (CPU, MEMORY)}},
-                f"Node {name} status.allocatable",
-            )
-        )
-    return pools
+MAX_NODES_ANNOTATION = "seldon-scaling/max-nodes"
+PROVISIONING_ANNOTATION = "seldon-scaling/provisioning-seconds"
+
+
+def pool_from_node(node: Mapping, where: str = "") -> NodePool:
+    """A pool of one ``kind: Node`` manifest: its ``status.allocatable``; the annotations
+    ``seldon-scaling/max-nodes`` and ``seldon-scaling/provisioning-seconds`` let a cluster
+    autoscaler grow it to that many such nodes, each that long after a pod stays Pending."""
+    name = str((node.get("metadata") or {}).get("name", "node"))
+    where = where or f"Node/{name}"
+    allocatable = (node.get("status") or {}).get("allocatable") or {}
+    annotations = (node.get("metadata") or {}).get("annotations") or {}
+    numbers: dict[str, float] = {}
+    for key, annotation, parse in (
+        ("maxNodes", MAX_NODES_ANNOTATION, int),
+        ("provisioningSeconds", PROVISIONING_ANNOTATION, float),
+    ):
+        value = annotations.get(annotation, 0)
+        try:
+            numbers[key] = parse(value)
+        except (TypeError, ValueError):
+            raise CapacityError(
+                f"{where}: metadata.annotations.{annotation}: {value!r} is not a number"
+            ) from None
+        if numbers[key] < 0:
+            raise CapacityError(f"{where}: metadata.annotations.{annotation}: must be >= 0")
+    return node_pool(
+        {"name": name, **{k: allocatable[k] for k in (CPU, MEMORY) if k in allocatable}, **numbers},
+        f"{where} status.allocatable",
+    )
 
 
 # -- pod requests ----------------------------------------------------------------------------
@@ -449,6 +467,7 @@ class Nodes:
                 self._add_node(pool)
         self.bound: dict[str, tuple[str, Resources]] = {}  # pod -> (node, requests)
         self.pending: dict[str, tuple[Resources, Callable[[], None]]] = {}  # pod -> (req, cb)
+        self.pending_messages: dict[str, str] = {}  # pod -> its last FailedScheduling message
 
     def _add_node(self, pool: NodePool) -> None:
         name = f"{pool.name}-{self._pool_nodes[pool.name]}"
@@ -463,13 +482,17 @@ class Nodes:
             self._bind(pod, node, requests)
             return True
         self.pending[pod] = (requests, on_bound)
+        self.pending_messages[pod] = message
         self._record_event(self.env.now, f"pod/{pod}", "FailedScheduling", message)
         self._scale_up()
         return False
 
     def release(self, pod: str) -> None:
         """The pod is gone (or was never bound): free its node and retry Pending pods."""
-        self.pending.pop(pod, None)
+        if self.pending.pop(pod, None) is not None:
+            # no Kubernetes component reports it; the timeline closes the pod's Pending period
+            self._record_event(self.env.now, f"pod/{pod}", "Deleted", "deleted while Pending")
+        self.pending_messages.pop(pod, None)
         binding = self.bound.pop(pod, None)
         if binding is not None:
             node, requests = binding
@@ -486,6 +509,7 @@ class Nodes:
             node, _ = choose_node(requests, self.free, self.allocatable)
             if node is not None:
                 del self.pending[pod]
+                del self.pending_messages[pod]
                 self._bind(pod, node, requests)
                 on_bound()
 

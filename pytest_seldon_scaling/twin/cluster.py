@@ -288,6 +288,12 @@ class TwinCluster:
             if pod.connected
         }
 
+    def pending_pods(self) -> dict[str, str]:
+        """Server pods waiting for a node now, with their ``FailedScheduling`` message (none
+        without ``node_pools``: every pod fits)."""
+        nodes = self.controller.nodes
+        return {} if nodes is None else dict(nodes.pending_messages)
+
     def load(self, model: str, profile: LoadProfile | str) -> LoadRunHandle:
         run = LoadRunHandle(
             model, profile_of(profile), self.now(), self.timeline, self._advance_to, self.now
