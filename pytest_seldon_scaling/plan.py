@@ -13,6 +13,11 @@ exact algorithm, a target whose *serving* replicas (a Model's ``availableReplica
 on every scale-up that waits for its Server (that is how Core 2 scales), so shorter periods
 are listed but do not fail.
 
+``--action`` scripts a change at a time after the load begins, as ``kubectl`` would make
+it: ``"300s delete model/iris"``, ``"10m scale server/mlserver 3"`` (repeatable), so e.g. the
+consolidation after a Model is deleted can be planned; ``--model-autoscaling true`` runs
+Core 2's lag-based model autoscaling (2.9; 2.10 force-disables it).
+
 ``kind: Node`` manifests among ``--manifests`` give the cluster's nodes (see
 :func:`~pytest_seldon_scaling.twin.capacity.pool_from_node`); a Server pod that fits on none
 stays Pending with the kube-scheduler's message, and a pod Pending longer than the
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cluster import SeldonCluster, WaitTimeout
+from .cluster import SeldonCluster, WaitTimeout, parse_ref
 from .conditions import condition, is_ready
 from .expect import (
     SCHEDULE_FAILED,
@@ -47,6 +52,7 @@ from .timeline import Event, HPASample, ReplicaSample, Timeline
 from .twin.capacity import CapacityError, NodePool, pool_from_node
 
 READY_TIMEOUT = 600.0
+ACTION = "ScriptedAction"  # the timeline event of an --action
 PROGRESS_STEP = 60.0
 
 
@@ -104,6 +110,21 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "reads it as a probability, so any value >= 1 packs on every scale-down (default 1)",
     )
     parser.add_argument(
+        "--model-autoscaling",
+        choices=("true", "false"),
+        default="false",
+        help="helm autoscaling.autoscalingModelEnabled: Core 2's lag-based model autoscaling "
+        "(works in 2.9; 2.10 force-disables it, SeldonIO/seldon-core #6814)",
+    )
+    parser.add_argument(
+        "--action",
+        action="append",
+        default=[],
+        metavar="ACTION",
+        help='a change at a time after the load begins: "300s delete model/iris" or '
+        '"10m scale server/mlserver 3" (repeatable)',
+    )
+    parser.add_argument(
         "--max-error-rate",
         type=float,
         default=0.0,
@@ -140,6 +161,7 @@ def run_plan(args: argparse.Namespace) -> int:
         convergence = _bounded("--convergence-time", args.convergence_time, MAX_DURATION)
         timeout = _bounded("--request-timeout", args.request_timeout, 3600.0)
         _check_numbers(args)
+        actions = sorted((parse_action(text) for text in args.action), key=lambda a: a.at)
         manifests = load_manifests(*args.manifests)
         node_pools = [_pool_of(m) for m in manifests if _is_node(m)]
     except (ProfileError, TraceError, ValueError, ManifestError) as error:
@@ -148,6 +170,14 @@ def run_plan(args: argparse.Namespace) -> int:
     if profile is not None and profile.requests_between(0.0, profile.duration) < 1:
         print(
             f"seldon-scaling plan: --profile {args.profile!r} sends no request: nothing to judge",
+            file=sys.stderr,
+        )
+        return 2
+    duration = trace.duration if trace else profile.duration
+    late = [a.text for a in actions if a.at > duration]
+    if late:
+        print(
+            f"seldon-scaling plan: --action {late[0]!r}: after the load ends at {duration:g}s",
             file=sys.stderr,
         )
         return 2
@@ -163,6 +193,7 @@ def run_plan(args: argparse.Namespace) -> int:
             server_autoscaling_enabled=args.server_autoscaling == "true",
             server_packing_enabled=args.packing == "true",
             server_packing_percentage=args.packing_percentage,
+            model_autoscaling_enabled=args.model_autoscaling == "true",
             request_timeout_seconds=timeout,
         ),
         node_pools=node_pools or None,
@@ -179,6 +210,14 @@ def run_plan(args: argparse.Namespace) -> int:
         if unknown:
             print(f"seldon-scaling plan: no Model named {', '.join(unknown)}", file=sys.stderr)
             return 2
+        missing = [a.text for a in actions if not _exists(cluster, a.ref)]
+        if missing:
+            print(
+                f"seldon-scaling plan: --action {missing[0]!r}: the manifests define no "
+                f"{missing[0].split()[2]}",
+                file=sys.stderr,
+            )
+            return 2
         try:
             profiles = profiles_for(trace, models) if trace else dict.fromkeys(models, profile)
         except TraceError as error:
@@ -186,9 +225,16 @@ def run_plan(args: argparse.Namespace) -> int:
             return 2
         what = trace.describe() if trace else profile.describe()
         print(f"Plan: {what} on the Core 2 {core_version} twin (seed {args.seed})")
+        if args.model_autoscaling == "true" and core_version != "2.9":
+            print(
+                f"warning: --model-autoscaling true does nothing on Core {core_version}: lag "
+                "autoscaling is force-disabled in agent and scheduler since v2.10.0 "
+                "(SeldonIO/seldon-core #6814); plan with --core-version 2.9",
+                file=sys.stderr,
+            )
         unready = _wait_models_ready(cluster, models)
         started = cluster.now()
-        results = _simulate(cluster, profiles, _progress)
+        results = _simulate(cluster, profiles, _progress, actions)
         # every decision made under load gets the convergence time to be followed
         cluster.sleep(convergence)
         verdict = judge(
@@ -204,7 +250,11 @@ def run_plan(args: argparse.Namespace) -> int:
             target = _target_ref(hpa)
             if target is not None:
                 explains.setdefault(target, []).append(f"hpa/{hpa['metadata']['name']}")
-        print(render(cluster.timeline, results, verdict, explains))
+        placements = {
+            server["metadata"]["name"]: cluster.placement(server["metadata"]["name"])
+            for server in cluster.list("server")
+        }
+        print(render(cluster.timeline, results, verdict, explains, placements))
         if args.plot:
             write_plot(cluster.timeline, args.plot)
             print(f"plot: {args.plot}")
@@ -277,19 +327,80 @@ def _progress(done: float, total: float) -> None:
     print(f"  simulated {done:6.0f}/{total:.0f} s ({done / total:4.0%})", file=sys.stderr)
 
 
+@dataclass(frozen=True)
+class Action:
+    """A scripted change ``at`` seconds after the load begins: delete an object or scale it."""
+
+    at: float
+    verb: str  # "delete" or "scale"
+    ref: str
+    replicas: int | None = None
+    text: str = ""
+
+    def apply(self, cluster: SeldonCluster) -> None:
+        if self.verb == "delete":
+            cluster.delete(self.ref, wait=False)
+        else:
+            cluster.scale(self.ref, self.replicas or 0)
+
+
+def parse_action(text: str) -> Action:
+    """``"300s delete model/iris"`` or ``"10m scale server/mlserver 3"``; ValueError naming
+    the action and the part that is wrong."""
+    words = text.split()
+    where = f"--action {text!r}"
+    usage = "expected 'TIME delete KIND/NAME' or 'TIME scale KIND/NAME REPLICAS'"
+    if len(words) < 3 or words[1] not in ("delete", "scale"):
+        raise ValueError(f"{where}: {usage}")
+    try:
+        at = parse_duration(words[0])
+    except ProfileError as error:
+        raise ValueError(f"{where}: {error}") from None
+    verb = words[1]
+    try:
+        kind, name = parse_ref(words[2])
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    ref = f"{kind}/{name}"
+    if verb == "delete":
+        if len(words) != 3:
+            raise ValueError(f"{where}: {usage}")
+        return Action(at, verb, ref, text=text)
+    if len(words) != 4 or not words[3].isdigit():
+        raise ValueError(f"{where}: REPLICAS must be an integer >= 0 ({usage})")
+    if kind not in ("model", "server"):
+        raise ValueError(f"{where}: only a model or server can be scaled (they have /scale)")
+    return Action(at, verb, ref, int(words[3]), text)
+
+
+def _exists(cluster: SeldonCluster, ref: str) -> bool:
+    kind, name = ref.split("/", 1)
+    return any(obj["metadata"]["name"] == name for obj in cluster.list(kind))
+
+
 def _simulate(
     cluster: SeldonCluster,
     profiles: dict[str, LoadProfile],
     progress: Callable[[float, float], None],
+    actions: Sequence[Action] = (),
 ) -> dict[str, LoadResult]:
     runs = {model: cluster.load(model, profile) for model, profile in profiles.items()}
     duration = max(profile.duration for profile in profiles.values())
+    pending = list(actions)  # in time order
     elapsed = 0.0
-    while elapsed < duration:
-        step = min(PROGRESS_STEP, duration - elapsed)
-        cluster.sleep(step)
-        elapsed += step
-        progress(elapsed, duration)
+    while elapsed < duration or pending:
+        next_report = (elapsed // PROGRESS_STEP + 1) * PROGRESS_STEP
+        stop = min(next_report, duration, *(a.at for a in pending[:1]))
+        cluster.sleep(stop - elapsed)
+        elapsed = stop
+        while pending and pending[0].at <= elapsed:
+            action = pending.pop(0)
+            cluster.timeline.record_event(
+                cluster.now(), action.ref, ACTION, f"--action {action.text}"
+            )
+            action.apply(cluster)
+        if elapsed == min(next_report, duration):
+            progress(elapsed, duration)
     return {model: run.wait() for model, run in runs.items()}
 
 
@@ -490,10 +601,12 @@ def render(
     results: dict[str, LoadResult],
     verdict: Verdict,
     explains: dict[str, list[str]] | None = None,
+    placements: dict[str, dict[int, list[str]]] | None = None,
 ) -> str:
     """The plan's text: per object its replica and condition changes in time order, the verdict.
 
-    ``explains`` maps an object to the HPAs that scale it, whose events explain its changes.
+    ``explains`` maps an object to the HPAs that scale it, whose events explain its changes;
+    ``placements`` gives each Server's models per replica at the end.
     """
     lines: list[str] = []
     for ref in timeline.refs():
@@ -510,6 +623,11 @@ def render(
             change = "" if previous is None else f"{previous} -> "
             rows.append((sample.t, 0, f"{change}{counts}{'  ' + why if why else ''}"))
             previous = counts
+        rows += [
+            (e.t, 1, f"{e.reason} {e.message}")
+            for e in timeline.events
+            if e.ref == ref and e.reason == ACTION
+        ]
         for change in timeline.condition_history(ref):
             # Ready sums up the others: its changes both ways; the others when they go wrong
             if change.type == "Ready" or change.status != "True":
@@ -518,6 +636,12 @@ def render(
         rows.sort(key=lambda row: (row[0], row[1]))
         lines += [f"  t={t:7.0f}s  {text}" for t, _, text in rows]
         name = ref.split("/", 1)[1]
+        if ref.startswith("server/") and name in (placements or {}):
+            replicas = "; ".join(
+                f"{ordinal}: {', '.join(models) or '-'}"
+                for ordinal, models in placements[name].items()
+            )
+            lines.append(f"  placement at the end: {replicas or 'no replica connected'}")
         if ref.startswith("model/") and name in results:
             result = results[name]
             failed = ", ".join(f"{code}: {n}" for code, n in sorted(result.failed.items()))

@@ -204,3 +204,82 @@ def test_a_bad_node_annotation_is_a_usage_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "node.yaml:1" in err
     assert "metadata.annotations.seldon-scaling/max-nodes: 'many' is not a number" in err
+
+
+def _model(name: str, replicas: int, extra: str = "") -> str:
+    return (
+        "apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\n"
+        f"metadata: {{name: {name}}}\n"
+        "spec: {storageUri: gs://seldon-models/scv2/samples/mlserver_1.6.0/iris-sklearn, "
+        f"requirements: [sklearn], memory: 100Ki, replicas: {replicas}{extra}}}\n"
+    )
+
+
+def packing_example(tmp_path) -> str:
+    """Core 2's packing example: on a 2-replica Server, a and c share replica 0, b and c
+    replica 1 (b is scaled up once both replicas hold c, so it lands on replica 1)."""
+    server = (
+        "apiVersion: mlops.seldon.io/v1alpha1\nkind: Server\nmetadata: {name: mlserver}\n"
+        "spec: {serverConfig: mlserver, replicas: 2, minReplicas: 1, maxReplicas: 2}\n"
+    )
+    models = [_model(n, r, ", server: mlserver") for n, r in (("a", 1), ("b", 0), ("c", 2))]
+    (tmp_path / "packing.yaml").write_text("---\n".join([server, *models]))
+    return str(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("packing", "replicas_at_the_end"),
+    [("true", "placement at the end: 0: a, b"), ("false", "placement at the end: 0: a; 1: b")],
+)
+def test_scripted_delete_plans_the_packing_example(tmp_path, capsys, packing, replicas_at_the_end):
+    args = ["plan", "--manifests", packing_example(tmp_path), "--profile", "hold 2rps 5m"]
+    args += ["--model", "a", "--packing", packing]
+    args += ["--action", "0s scale model/b 1", "--action", "2m delete model/c"]
+    assert main(args) == 0
+    out, _ = capsys.readouterr()
+    sections = {block.splitlines()[0]: block for block in out.split("\n\n")[1:]}
+    assert "ScriptedAction --action 2m delete model/c" in sections["model/c"]
+    # no replica is empty after the delete: only packing consolidates the Server
+    server = sections["server/mlserver"]
+    assert ("ServerScaleDown scheduler requests 1 replicas" in server) == (packing == "true")
+    assert replicas_at_the_end in server
+    assert "requests: 600 sent, 600 ok, 0 failed" in sections["model/a"]
+
+
+def test_lag_autoscaling_plans_on_2_9_and_is_a_warning_on_2_10(tmp_path, capsys):
+    server = (
+        "apiVersion: mlops.seldon.io/v1alpha1\nkind: Server\nmetadata: {name: mlserver}\n"
+        "spec: {serverConfig: mlserver, replicas: 1, minReplicas: 1, maxReplicas: 3}\n"
+    )
+    model = _model("iris", 1, ", minReplicas: 1, maxReplicas: 3")
+    (tmp_path / "lag.yaml").write_text(f"{server}---\n{model}")
+    args = ["plan", "--manifests", str(tmp_path), "--profile", "hold 600rps 2m"]
+    args += ["--model-autoscaling", "true", "--max-error-rate", "1", "--max-p99-ms", "60000"]
+    main([*args, "--core-version", "2.9"])
+    out, err = capsys.readouterr()
+    assert "spec 1, status 1, available 1 -> spec 1, status 2, available 1" in out
+    assert "force-disabled" not in err
+    main([*args, "--core-version", "2.10"])
+    out, err = capsys.readouterr()
+    assert "status 2" not in out
+    assert "warning: --model-autoscaling true does nothing on Core 2.10" in err
+    assert "SeldonIO/seldon-core #6814" in err
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("300s drop model/a", "expected 'TIME delete KIND/NAME' or 'TIME scale KIND/NAME"),
+        ("soon delete model/a", "'soon' is not a duration"),
+        ("1m delete pod/a-0", "'pod/a-0' is not an object reference"),
+        ("1m scale model/a many", "REPLICAS must be an integer >= 0"),
+        ("1m scale hpa/x 2", "only a model or server can be scaled"),
+        ("1m delete model/nope", "the manifests define no model/nope"),
+        ("99m delete model/a", "after the load ends at 300s"),
+    ],
+)
+def test_a_bad_action_is_a_usage_error(tmp_path, capsys, action, message):
+    args = ["plan", "--manifests", packing_example(tmp_path), "--profile", "hold 2rps 5m"]
+    assert main([*args, "--model", "a", "--action", action]) == 2
+    err = capsys.readouterr().err
+    assert f"--action {action!r}" in err and message in err
