@@ -50,6 +50,7 @@ from .manifests import Manifest, ManifestError, load_manifests
 from .settings import MAX_DURATION, normalize_core_version
 from .timeline import Event, HPASample, ReplicaSample, Timeline
 from .twin.capacity import CapacityError, NodePool, pool_from_node
+from .versions import LAG_AUTOSCALING_DISABLED
 
 READY_TIMEOUT = 600.0
 ACTION = "ScriptedAction"  # the timeline event of an --action
@@ -227,9 +228,8 @@ def run_plan(args: argparse.Namespace) -> int:
         print(f"Plan: {what} on the Core 2 {core_version} twin (seed {args.seed})")
         if args.model_autoscaling == "true" and core_version != "2.9":
             print(
-                f"warning: --model-autoscaling true does nothing on Core {core_version}: lag "
-                "autoscaling is force-disabled in agent and scheduler since v2.10.0 "
-                "(SeldonIO/seldon-core #6814); plan with --core-version 2.9",
+                f"warning: --model-autoscaling true does nothing on Core {core_version}: "
+                f"{LAG_AUTOSCALING_DISABLED}; plan with --core-version 2.9",
                 file=sys.stderr,
             )
         unready = _wait_models_ready(cluster, models)

@@ -105,6 +105,7 @@ class SeldonRun:
             ended=time.time(),
             interrupted=self.interrupted,
             other_failures=self.other_failures,
+            warnings=self.settings.warnings(),
         )
 
     def take_unsent(self) -> str:

@@ -102,6 +102,7 @@ class RunFacts:
     ended: float | str | None = None
     interrupted: str = ""  # why the run stopped before the end (Ctrl-C, SIGTERM, ...); "" if not
     other_failures: int = 0  # tests and collectors of the session that failed but are no checks
+    warnings: list[str] = field(default_factory=list)  # what the settings ask that Core 2 ignores
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -199,6 +200,7 @@ def render_terminal_summary(checks: Sequence[CheckResult], facts: RunFacts) -> l
         f"seldon-scaling conformance ({where}): {overall_status(checks, facts).upper()} — "
         f"{summary_line(checks, facts)}"
     ]
+    lines += [f"  WARNING {warning}" for warning in facts.warnings]
     width = max((len(c.id) for c in checks), default=0)
     for check in sorted(checks, key=lambda c: (c.approach, c.id)):
         version = check.core_version
@@ -305,6 +307,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
 h3{font-size:15px;margin:18px 0 6px}
 .summary{font-size:16px;font-weight:600;margin:8px 0 16px}
+.warning{background:#fff3e0;border-left:4px solid #ef6c00;padding:6px 10px}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #ddd;padding:3px 8px;
 text-align:left;vertical-align:top}th{background:#f5f5f5}
 .status{color:#fff;border-radius:3px;padding:1px 6px;font-size:12px;font-weight:600}
@@ -589,13 +592,14 @@ def render_html(
     fact_rows = "".join(
         f"<tr><td>{escape(k)}</td><td>{escape(str(v))}</td></tr>"
         for k, v in facts.to_dict().items()
-        if v not in (None, "")
+        if v not in (None, "") and k != "warnings"
     )
     failures = [c for c in checks if c.status in ("failed", "error")]
     skipped = [c for c in checks if c.status == "skipped"]
     body = [
         "<h1>Seldon Core 2 autoscaling conformance</h1>",
         f'<p class="summary">{_badge(status)} {escape(summary_line(checks, facts))}</p>',
+        *(f'<p class="warning">Warning: {escape(w)}</p>' for w in facts.warnings),
         f'<table class="facts">{fact_rows}</table>',
         "<h2>Approaches</h2>",
         _summary_html(checks),

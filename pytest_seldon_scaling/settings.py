@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .options import CLUSTER_MODES
-from .versions import core_minor
+from .versions import LAG_AUTOSCALING_DISABLED, core_minor, parse_core_version
 
 if TYPE_CHECKING:
     from .load.trace import Trace
@@ -75,6 +75,16 @@ class SeldonSettings:
     @property
     def enabled(self) -> bool:
         return self.cluster is not None
+
+    def warnings(self) -> list[str]:
+        """What this run asks for that its Core 2 version will not do (terminal and report)."""
+        if self.model_autoscaling and parse_core_version(self.core_version) >= (2, 10):
+            return [
+                f"--seldon-model-autoscaling=true does nothing on Core {self.core_version}: "
+                f"{LAG_AUTOSCALING_DISABLED}; no Model scales on inference lag (check it with "
+                "--seldon-core-version=2.9, or scale Models with an HPA)"
+            ]
+        return []
 
     def helm_settings(self) -> dict[str, Any]:
         """The Core 2 autoscaling values, as the setup chart names them."""

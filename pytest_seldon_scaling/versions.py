@@ -7,6 +7,12 @@ from collections.abc import Sequence
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)(?:\.\d+)?")
 
+# SeldonIO/seldon-core PR #6814 (in v2.10.0): the agent and the scheduler ignore the flag
+LAG_AUTOSCALING_DISABLED = (
+    "lag-based model autoscaling is force-disabled in agent and scheduler since Core 2 "
+    "v2.10.0 (SeldonIO/seldon-core #6814)"
+)
+
 
 def parse_core_version(version: str) -> tuple[int, int]:
     """``"v2.9.1"`` -> ``(2, 9)``, for comparisons such as ``>= (2, 10)``."""

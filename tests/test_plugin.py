@@ -492,3 +492,32 @@ def test_check_spells_the_suites_run():
         "--seldon-manifests=a/", "--seldon-manifests=b.yaml", "--seldon-report=out",
         "-n", "2", "-k", "lint",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("version", "warned"), [("2.10", True), ("2.9", False)])
+def test_lag_autoscaling_on_2_10_is_a_warning_in_terminal_and_report(pytester, version, warned):
+    pytester.makepyfile("def test_a_check(seldon):\n    pass\n")
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "--seldon-model-autoscaling=true",
+        f"--seldon-core-version={version}",
+        "--seldon-report=out",
+        "-p",
+        "no:cacheprovider",
+    )
+    result.assert_outcomes(passed=1)
+    warning = (
+        f"WARNING --seldon-model-autoscaling=true does nothing on Core {version}: lag-based "
+        "model autoscaling is force-disabled in agent and scheduler since Core 2 v2.10.0 "
+        "(SeldonIO/seldon-core #6814)*"
+    )
+    warned_lines = [line for line in result.outlines if "WARNING --seldon-model" in line]
+    assert bool(warned_lines) == warned
+    if warned:
+        result.stdout.fnmatch_lines([f"  {warning}"])
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    html = (pytester.path / "out" / "report.html").read_text()
+    assert bool(report["facts"]["warnings"]) == warned
+    assert ('<p class="warning">Warning: --seldon-model-autoscaling=true' in html) == warned
+    if warned:
+        assert "#6814" in report["facts"]["warnings"][0]
