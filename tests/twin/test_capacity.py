@@ -180,3 +180,19 @@ def test_twin_cluster_autoscaler_brings_a_node_after_its_provisioning_delay():
     twin.sleep(60)  # the node arrived at 90 s, the pod started 20 s later
     assert ("pod/mlserver-1", "assigned to workers-1") in _events(twin, "Scheduled")
     assert list(twin.placement("mlserver")) == [0, 1]
+
+
+def test_the_readme_node_pool_reads_as_it_says():
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from pytest_seldon_scaling.twin.capacity import pool_from_node
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(apiVersion: v1\nkind: Node\n.*?)```", readme, re.S)
+    assert block, "README: the kind: Node example is gone"
+    pool = pool_from_node(yaml.safe_load(block[1]))
+    assert (pool.name, pool.max_nodes, pool.provisioning_seconds) == ("workers", 3, 90.0)
+    assert pool.allocatable == Resources(cpu=4000, memory=16 * GI)
