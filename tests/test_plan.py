@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
+from kube.reference import REFERENCE, needs_reference
 
 from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.resources import default_manifests
@@ -283,3 +286,23 @@ def test_a_bad_action_is_a_usage_error(tmp_path, capsys, action, message):
     assert main([*args, "--model", "a", "--action", action]) == 2
     err = capsys.readouterr().err
     assert f"--action {action!r}" in err and message in err
+
+
+@needs_reference
+def test_core_2s_e2e_model_scaling_scenario_plans(tmp_path, capsys):
+    # Seldon's godog feature autoscaling/model_autoscaling.feature: Model replicas 1, 3, 1 on
+    # Server godog-mlserver (replicas 1, no min/max: native server autoscaling still follows)
+    godog = REFERENCE / "tests" / "godog"
+    for name in ("server_setup.docstring-01", "model_autoscaling.docstring-01"):
+        shutil.copy(godog / f"autoscaling-{name}.yaml", tmp_path)
+    model = "model/auto-scaling-alpha-1"
+    args = ["plan", "--manifests", str(tmp_path), "--profile", "hold 1rps 10m"]
+    args += ["--action", f"2m scale {model} 3", "--action", f"6m scale {model} 1"]
+    assert main(args) == 0
+    out, _ = capsys.readouterr()
+    sections = {block.splitlines()[0]: block for block in out.split("\n\n")[1:]}
+    server = sections["server/godog-mlserver"]
+    assert "-> spec 3, status 3, available 1  server/godog-mlserver: ServerScaleUp" in server
+    assert "-> spec 1, status 1, available 1" in server.split("ServerScaleUp", 1)[1]
+    assert "-> spec 3, status 3, available 3" in sections[model]
+    assert "requests: 600 sent, 600 ok, 0 failed" in sections[model]
