@@ -514,36 +514,45 @@ class Nodes:
                 on_bound()
 
     def _scale_up(self) -> None:
-        grown = [
+        """Add the nodes the Pending pods need beyond those already on their way (the cluster
+        autoscaler counts upcoming nodes: a second Pending pod that fits on one does not add
+        another); each pod the upcoming nodes cannot take gets a ``TriggeredScaleUp`` event."""
+        waiting = [(pod, requests) for pod, (requests, _) in self.pending.items()]
+        if not waiting:
+            return
+        # only the Pending pods, onto empty nodes: the upcoming ones, then what a pool may add
+        upcoming = [
             NodePool(
                 p.name,
                 p.allocatable,
-                self._pool_nodes[p.name] + self._in_flight[p.name],
-                p.max_nodes,
-                p.provisioning_seconds,
+                self._in_flight[p.name],
+                p.max_nodes - self._pool_nodes[p.name],
+                0.0,
                 p.reserved,
             )
             for p in self.pools
         ]
-        waiting = [(pod, requests) for pod, (requests, _) in self.pending.items()]
-        # only the Pending pods: bound ones already hold their nodes' resources
-        empty = [
-            NodePool(p.name, p.allocatable, 0, p.max_nodes - p.nodes, 0.0, p.reserved)
-            for p in grown
-        ]
-        added, _ = scale_up_for(empty, waiting) if waiting else ({}, None)
-        for pool in grown:
+        added, placement = scale_up_for(upcoming, waiting)
+        if not added:
+            return
+        # the pods the upcoming nodes alone leave Pending are the ones that triggered it
+        without = schedule_pods(waiting, nodes_of(upcoming)).pending
+        triggered = [p.name for p in without if p.name in placement.bound]
+        growth = []
+        for pool in self.pools:
             count = added.get(pool.name, 0)
             if count:
+                before = self._pool_nodes[pool.name] + self._in_flight[pool.name]
+                growth.append(f"{pool.name} {before}->{before + count} (max: {pool.max_nodes})")
                 self._in_flight[pool.name] += count
-                self._record_event(
-                    self.env.now,
-                    f"pod/{waiting[0][0]}",
-                    "TriggeredScaleUp",
-                    f"pod triggered scale-up: [{pool.name} {pool.nodes}->"
-                    f"{pool.nodes + count} (max: {pool.max_nodes})]",
-                )
                 self.env.process(self._provision(pool, count))
+        for pod in triggered:
+            self._record_event(
+                self.env.now,
+                f"pod/{pod}",
+                "TriggeredScaleUp",
+                f"pod triggered scale-up: [{', '.join(growth)}]",
+            )
 
     def _provision(self, pool: NodePool, count: int):
         yield self.env.timeout(pool.provisioning_seconds)

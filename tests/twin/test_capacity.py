@@ -182,6 +182,25 @@ def test_twin_cluster_autoscaler_brings_a_node_after_its_provisioning_delay():
     assert list(twin.placement("mlserver")) == [0, 1]
 
 
+def test_the_cluster_autoscaler_counts_the_node_on_its_way():
+    from pytest_seldon_scaling.twin import TwinCluster
+
+    from .builders import server
+
+    # two Server pods (1.7 CPU, 1.6 G each) per node: pods 2 and 3 wait for one new node
+    pool = NodePool("workers", Resources(4000, 4 * GI), max_nodes=3, provisioning_seconds=60)
+    twin = TwinCluster(node_pools=[pool])
+    twin.apply(server("mlserver", replicas=4))
+    twin.sleep(1)
+    assert _events(twin, "TriggeredScaleUp") == [
+        ("pod/mlserver-2", "pod triggered scale-up: [workers 1->2 (max: 3)]")
+    ]
+    twin.sleep(100)
+    scheduled = dict(_events(twin, "Scheduled"))
+    assert scheduled["pod/mlserver-2"] == scheduled["pod/mlserver-3"] == "assigned to workers-1"
+    assert list(twin.placement("mlserver")) == [0, 1, 2, 3]
+
+
 def test_the_readme_node_pool_reads_as_it_says():
     import re
     from pathlib import Path
