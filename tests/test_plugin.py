@@ -101,6 +101,59 @@ def test_marker_picks_the_core_version_per_test(pytester):
     pytester.runpytest("--seldon-cluster").assert_outcomes(passed=2)
 
 
+def test_seldon_settings_shows_what_the_marker_of_the_test_set(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        TWIN = {"server_packing_enabled": True, "server_packing_percentage": 1.0,
+                "request_timeout_seconds": 3, "pod_start_seconds": 60}
+
+        @pytest.mark.seldon(core_version="2.9.1", seed=7, twin=TWIN)
+        def test_marked(seldon_settings, seldon):
+            s = seldon_settings
+            assert (s.core_version, s.seed) == ("2.9", 7) == (seldon.core_version, s.seed)
+            assert (s.packing, s.packing_percentage, s.request_timeout) == (True, 1.0, 3)
+            assert s.helm_settings()["autoscaling.serverPackingEnabled"] is True
+
+        def test_unmarked(seldon_settings):
+            s = seldon_settings
+            assert (s.core_version, s.seed, s.packing, s.request_timeout) == ("2.10", 0, False, 10)
+
+        @pytest.fixture(scope="module")
+        def shared(seldon_session):
+            return seldon_session.settings
+
+        @pytest.mark.seldon(core_version="2.9")
+        def test_module_fixtures_read_the_session(shared):
+            assert shared.core_version == "2.10"
+        """
+    )
+    result = pytester.runpytest("--seldon-cluster", "--seldon-seed=0")
+    result.assert_outcomes(passed=3)
+
+
+def test_on_a_shared_cluster_a_marker_changes_no_helm_value_and_another_version_skips(
+    pytester,
+):
+    pytester.makepyfile(
+        """
+        import dataclasses
+        import pytest
+        from pytest_seldon_scaling import plugin
+
+        def test_kind(seldon_settings):
+            kind = dataclasses.replace(seldon_settings, cluster="kind")
+            marked = plugin._scenario_settings(kind, None, 5, {"server_packing_enabled": True})
+            assert (marked.seed, marked.packing) == (5, False)
+            plugin._scenario_settings(kind, "2.9", None, None)
+        """
+    )
+    result = pytester.runpytest("--seldon-cluster", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*needs Core 2 2.9; the cluster runs 2.10*"])
+
+
 def test_objects_a_test_created_are_removed(pytester):
     shutil.copytree(EXAMPLE / "manifests", pytester.path / "manifests")
     pytester.makepyfile(
