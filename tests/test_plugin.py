@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_seldon_scaling.cli import main
+from pytest_seldon_scaling.manifests import in_namespace, load_manifests
 from pytest_seldon_scaling.resources import default_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +228,34 @@ spec:
       describedObject: {apiVersion: mlops.seldon.io/v1alpha1, kind: Model, name: iris}
       target: {type: AverageValue, averageValue: 5}
 """
+
+
+def test_the_default_manifests_run_in_the_namespace_of_the_run(pytester):
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "--seldon-namespace=prod",
+        "--pyargs",
+        "pytest_seldon_scaling.suites",
+        "--seldon-report=out",
+        "-p",
+        "no:cacheprovider",
+    )
+    outcomes = result.parseoutcomes()
+    assert "error" not in outcomes and "errors" not in outcomes, result.stdout.str()[-2000:]
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["MHPA-01[iris-shared-model-hpa]"]["status"] == "passed"
+
+
+def test_the_defaults_move_into_a_namespace_but_the_adapter_configmap_stays():
+    loaded = load_manifests(default_manifests())
+    moved = in_namespace(loaded, "prod")
+    where = {m.display: m.namespace for m in moved}
+    assert where["ConfigMap/hpa-metrics-prometheus-adapter"] == "seldon-monitoring"
+    assert {ns for d, ns in where.items() if not d.startswith("ConfigMap/")} == {"prod"}
+    assert {m.namespace for m in loaded if m.kind == "Model"} == {"seldon-mesh"}  # copies
+    model = next(m for m in moved if m.kind == "Model")
+    assert model.line_of("metadata.namespace") > 1  # still points into the file
 
 
 def test_a_setup_that_does_not_conform_fails_its_check_readably(pytester):
