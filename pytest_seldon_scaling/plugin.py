@@ -664,6 +664,16 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(report.longrepr)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts the workers, which write artifacts
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run = session.config.stash.get(_RUN, None)
+    if run is None or run.settings.report_dir is None or hasattr(session.config, "workerinput"):
+        return
+    from .report import clear_report_dir
+
+    clear_report_dir(run.settings.report_dir)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown, so the last scenarios are recorded
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(_RUN, None)

@@ -269,6 +269,26 @@ def load_report(path: str | Path) -> tuple[RunFacts, list[CheckResult], list[Sce
         raise ReportError(f"{path}: malformed report: {error!r}") from None
 
 
+# What a run writes into its report directory: write_report's files, the artifacts of failed
+# checks (plugin._collect_artifacts) and the Locust driver's (kube/cluster.py).
+RUN_OUTPUTS = ("report.json", "report.html", "results", "artifacts", "locust")
+
+
+def clear_report_dir(directory: str | Path) -> None:
+    """Remove an earlier run's outputs, so a reused directory holds only this run's.
+
+    Called as the session starts: artifacts are written during the run, so stale ones cannot
+    be told apart at the end. Anything else in the directory is the user's and stays.
+    """
+    directory = Path(directory)
+    for name in RUN_OUTPUTS:
+        path = directory / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
 def write_report(
     directory: str | Path,
     facts: RunFacts,
