@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .load.result import LoadResult
-from .svgplot import FAILED_COLOUR, PALETTE, Marker, Series, chart
+from .svgplot import FAILED_COLOUR, PALETTE, ChartSpec, Marker, Series, render
 from .timeline import ConditionChange, Timeline
 
 SCHEMA = "pytest-seldon-scaling/report/v1"
@@ -411,6 +411,14 @@ _LATENCY = (("p50", "", 1.4), ("p95", "6 3", 1.4), ("p99", "2 2", 1.8))
 def scenario_charts(
     timeline: Timeline, *, virtual_time: bool = False, failures: Sequence[Marker] = ()
 ) -> list[str]:
+    """The SVG charts of one scenario (see :func:`scenario_chart_specs`)."""
+    specs = scenario_chart_specs(timeline, virtual_time=virtual_time, failures=failures)
+    return [render(spec) for spec in specs]
+
+
+def scenario_chart_specs(
+    timeline: Timeline, *, virtual_time: bool = False, failures: Sequence[Marker] = ()
+) -> list[ChartSpec]:
     """The charts of one scenario: traffic (target, achieved, failed), latency, then replicas.
 
     Replicas are what checks judge: a Model's available replicas (solid) beside its spec
@@ -431,7 +439,7 @@ def scenario_charts(
         for group in condition_groups(timeline)
     ]
     markers += list(failures)
-    charts = []
+    charts: list[ChartSpec] = []
     models = timeline.models_with_traffic()
     if models:
         series: list[Series] = []
@@ -468,7 +476,7 @@ def scenario_charts(
             Series("failed requests/s", sorted(failed.items()), FAILED_COLOUR, style="bar")
         )
         charts.append(
-            chart(
+            ChartSpec(
                 "Requests per second: target (dark, dashed) vs achieved, failed (red bars)",
                 series,
                 markers=markers,
@@ -479,7 +487,7 @@ def scenario_charts(
         )
         if latency:
             charts.append(
-                chart(
+                ChartSpec(
                     "Latency per second: p50 (solid), p95 (dashed), p99 (dotted)",
                     latency,
                     markers=markers,
@@ -511,7 +519,7 @@ def scenario_charts(
         replica_series.append(Series(f"{ref} desired", points, colour, "dots"))
     if replica_series:
         charts.append(
-            chart(
+            ChartSpec(
                 "Replicas: spec (wide, pale, dashed); Model available / Server status (solid); "
                 "HPA desired (dots); objects a few px apart",
                 replica_series,
