@@ -247,6 +247,21 @@ def test_the_default_manifests_run_in_the_namespace_of_the_run(pytester):
     assert checks["MHPA-01[iris-shared-model-hpa]"]["status"] == "passed"
 
 
+def test_a_passing_run_at_1_rps_says_target_reached(pytester):
+    # the Model HPA scenario ends holding 1 rps: a request across a 5 s window edge is 20 %
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_model_hpa",
+        "--seldon-report=out",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == 0
+    html = (pytester.path / "out" / "report.html").read_text()
+    assert "target reached" in html and "target NOT reached" not in html
+
+
 def test_the_defaults_move_into_a_namespace_but_the_adapter_configmap_stays():
     loaded = load_manifests(default_manifests())
     moved = in_namespace(loaded, "prod")
