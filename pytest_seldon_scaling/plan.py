@@ -2,8 +2,9 @@
 
 Runs the embedded Core 2 twin in virtual time, prints per Model and Server when replicas change
 and why (the HPA's rescale reason, the scheduler's event), when it becomes Ready or not, the
-failed requests, and a verdict against the SLO flags; ``--plot`` writes the timeline as SVG
-(dependency-free) or PNG (matplotlib, the ``plot`` extra).
+failed requests, and a verdict against the SLO flags; ``--plot`` draws the report's charts of
+the run (one list of :class:`~.svgplot.ChartSpec`) as SVG (dependency-free) or PNG (matplotlib,
+the ``plot`` extra).
 
 The verdict fails (exit 1) when any SLO is missed: failed or unanswered requests above
 ``--max-error-rate``, a second's p99 above ``--max-p99-ms``, an HPA deciding otherwise than the
