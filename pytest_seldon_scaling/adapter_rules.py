@@ -151,6 +151,17 @@ def load_config(configmap: Mapping) -> dict | None:
     return config
 
 
+def custom_rules(configmap: Mapping) -> list[dict] | None:
+    """The ``rules`` list of an adapter ConfigMap as written (the adapter chart's
+    ``rules.custom`` takes it so); None when the ConfigMap has none.
+
+    Raises :class:`AdapterConfigError` when ``config.yaml`` is not YAML.
+    """
+    config = load_config(configmap)
+    rules = config.get("rules") if config else None
+    return rules if isinstance(rules, list) else None
+
+
 def parse_rules(config: Mapping, name: str) -> list[AdapterRule]:
     """Every custom and external rule of an adapter config (``name`` is the ConfigMap's)."""
     parsed = []

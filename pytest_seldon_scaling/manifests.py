@@ -24,13 +24,14 @@ timestamps stay strings and keys become strings, as in Kubernetes' JSON.
 from __future__ import annotations
 
 import base64
+import copy
 import datetime
 import hashlib
 import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,10 +224,32 @@ def load_manifests(
     return manifests
 
 
+def _in_run_namespace(manifest: Manifest) -> bool:
+    """Applied into the run's namespace: Seldon objects and HPAs, not the adapter's ConfigMap,
+    which lives with the adapter, elsewhere."""
+    return manifest.kind in _NAMED_KINDS and manifest.kind != "ConfigMap"
+
+
+def in_namespace(manifests: Iterable[Manifest], namespace: str) -> list[Manifest]:
+    """Copies of ``manifests`` whose Seldon objects and HPAs name ``namespace``.
+
+    For the package's default manifests, written for Core 2's usual ``seldon-mesh``: a run in
+    another namespace tests them there. File and line of every field stay as loaded.
+    """
+    moved = []
+    for manifest in manifests:
+        if _in_run_namespace(manifest) and isinstance(manifest.obj.get("metadata"), dict):
+            obj = copy.deepcopy(manifest.obj)
+            obj["metadata"]["namespace"] = namespace
+            manifest = replace(manifest, obj=obj)
+        moved.append(manifest)
+    return moved
+
+
 def _check_namespace(manifest: Manifest, namespace: str) -> list[str]:
     theirs = manifest.namespace
-    if manifest.kind not in _NAMED_KINDS or manifest.kind == "ConfigMap" or theirs is None:
-        return []  # the adapter's ConfigMap lives with the adapter, elsewhere
+    if not _in_run_namespace(manifest) or theirs is None:
+        return []
     if theirs == namespace:
         return []
     return [

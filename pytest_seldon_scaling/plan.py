@@ -2,8 +2,9 @@
 
 Runs the embedded Core 2 twin in virtual time, prints per Model and Server when replicas change
 and why (the HPA's rescale reason, the scheduler's event), when it becomes Ready or not, the
-failed requests, and a verdict against the SLO flags; ``--plot`` writes the timeline as SVG
-(dependency-free) or PNG (matplotlib, the ``plot`` extra).
+failed requests, and a verdict against the SLO flags; ``--plot`` draws the report's charts of
+the run (one list of :class:`~.svgplot.ChartSpec`) as SVG (dependency-free) or PNG (matplotlib,
+the ``plot`` extra).
 
 The verdict fails (exit 1) when any SLO is missed: failed or unanswered requests above
 ``--max-error-rate``, a second's p99 above ``--max-p99-ms``, an HPA deciding otherwise than the
@@ -48,6 +49,7 @@ from .load.result import LoadResult
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import Manifest, ManifestError, load_manifests
 from .settings import MAX_DURATION, normalize_core_version
+from .svgplot import ChartSpec
 from .timeline import Event, HPASample, ReplicaSample, Timeline
 from .twin.capacity import CapacityError, NodePool, pool_from_node
 from .versions import LAG_AUTOSCALING_DISABLED
@@ -680,13 +682,18 @@ def _why(timeline: Timeline, refs: set[str], t: float) -> str:
 
 
 def write_plot(timeline: Timeline, path: Path) -> None:
-    if path.suffix.lower() == ".svg":
-        from .report import scenario_charts
+    """The report's charts of the run (same series, titles and axes), as SVG or PNG."""
+    from .report import scenario_chart_specs
 
-        charts = scenario_charts(timeline, virtual_time=True)  # plan runs the twin
-        path.write_text(_stack_svgs(charts), encoding="utf-8")
+    specs = scenario_chart_specs(timeline, virtual_time=True)  # plan runs the twin
+    if path.suffix.lower() == ".svg":
+        from .svgplot import render
+
+        path.write_text(_stack_svgs([render(spec) for spec in specs]), encoding="utf-8")
         return
-    _write_png(timeline, path)
+    figure = plot_figure(specs)
+    figure.savefig(path, bbox_inches="tight")
+    _pyplot().close(figure)
 
 
 def _stack_svgs(charts: Sequence[str]) -> str:
@@ -707,7 +714,7 @@ def _svg_attribute(svg: str, name: str, default: int) -> int:
     return int(float(match[1])) if match else default
 
 
-def _write_png(timeline: Timeline, path: Path) -> None:
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -718,44 +725,67 @@ def _write_png(timeline: Timeline, path: Path) -> None:
             "seldon-scaling plan: PNG plots need matplotlib (pip install "
             "'pytest-seldon-scaling[plot]'), or write an .svg"
         ) from None
+    return plt
+
+
+def plot_figure(specs: Sequence[ChartSpec]) -> Any:
+    """A matplotlib figure of ``specs``, one chart below the other, drawn as the SVG draws them:
+    step lines held until the next point, bars one second wide, dash patterns, widths, opacity,
+    the few-pixel offsets that keep equal replica counts apart, numbered marker flags."""
+    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import offset_copy
 
-    from .svgplot import FAILED_COLOUR, PALETTE
-
-    figure, (traffic, replicas) = plt.subplots(2, 1, figsize=(11, 7), sharex=True)
-    failed: dict[int, int] = {}
-    for index, model in enumerate(timeline.models_with_traffic()):
-        seconds = timeline.traffic_for(model)
-        colour = PALETTE[index % len(PALETTE)]
-        times = [s.t for s in seconds]
-        traffic.plot(
-            times, [s.target_rps for s in seconds], "--", color=colour, label=f"{model} target"
-        )
-        traffic.plot(times, [s.sent for s in seconds], color=colour, label=f"{model} sent")
-        for s in seconds:
-            if s.failed_total:
-                failed[s.t] = failed.get(s.t, 0) + s.failed_total
-    if failed:
-        traffic.bar(
-            list(failed), list(failed.values()), width=1.0, color=FAILED_COLOUR, label="failed"
-        )
-    traffic.set_ylabel("requests/s")
-    traffic.legend(loc="upper right", fontsize="small")
-    for index, ref in enumerate(timeline.refs()):
-        samples = timeline.replica_series(ref)
-        points = [(s.t, s.status) for s in samples if s.status is not None]
-        if points:
-            points.append((timeline.end, points[-1][1]))
-            replicas.step(
-                *zip(*points, strict=True),
-                where="post",
-                label=ref,
-                color=PALETTE[index % len(PALETTE)],
+    figure, axes = plt.subplots(
+        len(specs), 1, figsize=(12, 3.4 * max(1, len(specs))), squeeze=False
+    )
+    for ax, spec in zip(axes[:, 0], specs, strict=True):
+        for series in spec.series:
+            points = sorted(series.points, key=lambda point: point[0])
+            if not points:
+                continue
+            xs, ys = [x for x, _ in points], [y for _, y in points]
+            look = {"color": series.colour, "label": series.label}
+            if series.style == "bar":  # zero-height bars draw nothing but keep the legend's colour
+                ax.bar(xs, ys, 1.0, align="edge", **look)
+                continue
+            if series.style == "dots":
+                ax.plot(xs, ys, "o", markersize=3, **look)
+                continue
+            line = {"linewidth": series.width, "alpha": series.opacity, **look}
+            if series.dash_pattern:
+                line["dashes"] = [float(n) for n in series.dash_pattern.split()]
+            if series.offset:
+                line["transform"] = offset_copy(
+                    ax.transData, fig=figure, y=series.offset, units="points"
+                )
+            if series.style == "step":
+                ax.step(xs, ys, where="post", **line)
+            else:
+                ax.plot(xs, ys, **line)
+        number = 0
+        for marker in spec.markers:
+            if not marker.symbol:
+                number += 1
+            ax.axvline(marker.x, color=marker.colour, linestyle=":", linewidth=1)
+            ax.annotate(
+                marker.symbol or str(number),
+                (marker.x, 1.0),
+                xycoords=("data", "axes fraction"),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="#fff",
+                bbox={"boxstyle": "round,pad=0.2", "fc": marker.colour, "ec": "none"},
             )
-    replicas.yaxis.set_major_locator(MaxNLocator(integer=True))
-    replicas.set_ylabel("replicas (status)")
-    replicas.set_xlabel("seconds")
-    replicas.legend(loc="upper right", fontsize="small")
+        if spec.x_range is not None:
+            ax.set_xlim(*spec.x_range)
+        ax.set_ylim(bottom=0)
+        if spec.integer_y:
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(spec.title, loc="left", fontsize=10, fontweight="bold", pad=14)
+        ax.set_xlabel(spec.x_label)
+        ax.set_ylabel(spec.y_label)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="x-small")
     figure.tight_layout()
-    figure.savefig(path)
-    plt.close(figure)
+    return figure

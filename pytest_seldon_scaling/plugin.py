@@ -9,7 +9,9 @@ Fixtures (the public API for your own tests):
 * ``seldon_cluster`` — the session's cluster (one kind or existing cluster for the whole run).
 * ``seldon_session`` — opens further handles (``with seldon_session.open("name") as h:``), e.g.
   for a scenario shared by several checks in a module-scoped fixture.
-* ``seldon_settings``, ``seldon_manifests``, ``seldon_evidence``.
+* ``seldon_settings`` — the run's settings as this test's ``seldon`` marker changes them
+  (per test; ``seldon_session.settings`` are the session's).
+* ``seldon_manifests``, ``seldon_evidence``.
 
 Tests that need a cluster are skipped unless ``--seldon-cluster`` is given.
 
@@ -328,21 +330,10 @@ class SeldonSession:
         """A handle for one scenario; its timeline and load results go into the report."""
         if not self.settings.enabled:
             pytest.skip(NO_CLUSTER)
-        from .settings import normalize_core_version
-
-        version = normalize_core_version(core_version) if core_version else None
-        if self.settings.cluster == "twin":
-            cluster = _open_twin(
-                self.settings,
-                version or self.settings.core_version,
-                self.settings.seed if seed is None else seed,
-                twin or {},
-            )
+        settings = _scenario_settings(self.settings, core_version, seed, twin)
+        if settings.cluster == "twin":
+            cluster = _open_twin(settings, settings.core_version, settings.seed, twin or {})
         else:
-            if version and version != self.settings.core_version:
-                pytest.skip(
-                    f"needs Core 2 {version}; the cluster runs {self.settings.core_version}"
-                )
             cluster = self.shared()
         from .handle import SeldonHandle
 
@@ -368,6 +359,18 @@ class SeldonSession:
         self.run.scenarios.append(
             ScenarioRecord(handle.name, timeline, loads, approach, description)
         )
+
+
+def _scenario_settings(
+    session: SeldonSettings, core_version: str | None, seed: int | None, twin: dict | None
+) -> SeldonSettings:
+    """The settings one scenario runs with; a version the shared cluster lacks skips it."""
+    settings = session.marked(core_version=core_version, seed=seed, twin=twin)
+    shared = settings.cluster not in (None, "twin")  # a kind or existing cluster: one version
+    if shared and settings.core_version != session.core_version:
+        wanted, running = settings.core_version, session.core_version
+        pytest.skip(f"needs Core 2 {wanted}; the cluster runs {running}")
+    return settings
 
 
 def _open_twin(
@@ -424,10 +427,20 @@ def _open_kube(run: SeldonRun) -> SeldonCluster:
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def seldon_settings(pytestconfig: pytest.Config) -> SeldonSettings:
-    """The resolved ``--seldon-*`` options and ini keys."""
-    return seldon_run(pytestconfig).settings
+@pytest.fixture
+def seldon_settings(request: pytest.FixtureRequest) -> SeldonSettings:
+    """The resolved ``--seldon-*`` options and ini keys, as this test's seldon marker sets them.
+
+    Function-scoped because a marker is per test; wider-scoped fixtures read the session's
+    settings from ``seldon_session.settings``.
+    """
+    options = _marker_options(request.node)
+    return _scenario_settings(
+        seldon_run(request.config).settings,
+        options.get("core_version"),
+        options.get("seed"),
+        options.get("twin"),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -650,6 +663,16 @@ def _skip_reason(report: pytest.TestReport) -> str:
     if isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     return str(report.longrepr)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts the workers, which write artifacts
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run = session.config.stash.get(_RUN, None)
+    if run is None or run.settings.report_dir is None or hasattr(session.config, "workerinput"):
+        return
+    from .report import clear_report_dir
+
+    clear_report_dir(run.settings.report_dir)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own teardown, so the last scenarios are recorded

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .load.result import LoadResult
-from .svgplot import FAILED_COLOUR, PALETTE, Marker, Series, chart
+from .svgplot import FAILED_COLOUR, PALETTE, ChartSpec, Marker, Series, render
 from .timeline import ConditionChange, Timeline
 
 SCHEMA = "pytest-seldon-scaling/report/v1"
@@ -271,6 +271,26 @@ def load_report(path: str | Path) -> tuple[RunFacts, list[CheckResult], list[Sce
         raise ReportError(f"{path}: malformed report: {error!r}") from None
 
 
+# What a run writes into its report directory: write_report's files, the artifacts of failed
+# checks (plugin._collect_artifacts) and the Locust driver's (kube/cluster.py).
+RUN_OUTPUTS = ("report.json", "report.html", "results", "artifacts", "locust")
+
+
+def clear_report_dir(directory: str | Path) -> None:
+    """Remove an earlier run's outputs, so a reused directory holds only this run's.
+
+    Called as the session starts: artifacts are written during the run, so stale ones cannot
+    be told apart at the end. Anything else in the directory is the user's and stays.
+    """
+    directory = Path(directory)
+    for name in RUN_OUTPUTS:
+        path = directory / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
 def write_report(
     directory: str | Path,
     facts: RunFacts,
@@ -394,6 +414,14 @@ _LATENCY = (("p50", "", 1.4), ("p95", "6 3", 1.4), ("p99", "2 2", 1.8))
 def scenario_charts(
     timeline: Timeline, *, virtual_time: bool = False, failures: Sequence[Marker] = ()
 ) -> list[str]:
+    """The SVG charts of one scenario (see :func:`scenario_chart_specs`)."""
+    specs = scenario_chart_specs(timeline, virtual_time=virtual_time, failures=failures)
+    return [render(spec) for spec in specs]
+
+
+def scenario_chart_specs(
+    timeline: Timeline, *, virtual_time: bool = False, failures: Sequence[Marker] = ()
+) -> list[ChartSpec]:
     """The charts of one scenario: traffic (target, achieved, failed), latency, then replicas.
 
     Replicas are what checks judge: a Model's available replicas (solid) beside its spec
@@ -414,7 +442,7 @@ def scenario_charts(
         for group in condition_groups(timeline)
     ]
     markers += list(failures)
-    charts = []
+    charts: list[ChartSpec] = []
     models = timeline.models_with_traffic()
     if models:
         series: list[Series] = []
@@ -451,7 +479,7 @@ def scenario_charts(
             Series("failed requests/s", sorted(failed.items()), FAILED_COLOUR, style="bar")
         )
         charts.append(
-            chart(
+            ChartSpec(
                 "Requests per second: target (dark, dashed) vs achieved, failed (red bars)",
                 series,
                 markers=markers,
@@ -462,7 +490,7 @@ def scenario_charts(
         )
         if latency:
             charts.append(
-                chart(
+                ChartSpec(
                     "Latency per second: p50 (solid), p95 (dashed), p99 (dotted)",
                     latency,
                     markers=markers,
@@ -494,7 +522,7 @@ def scenario_charts(
         replica_series.append(Series(f"{ref} desired", points, colour, "dots"))
     if replica_series:
         charts.append(
-            chart(
+            ChartSpec(
                 "Replicas: spec (wide, pale, dashed); Model available / Server status (solid); "
                 "HPA desired (dots); objects a few px apart",
                 replica_series,

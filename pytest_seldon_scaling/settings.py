@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,16 @@ if TYPE_CHECKING:
     from .load.trace import Trace
 
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
+
+# TwinSettings fields (twin/settings.py) that are the run's options under another name: a
+# @pytest.mark.seldon(twin={...}) that sets one changes what that test's settings say.
+TWIN_FIELDS_AS_SETTINGS = {
+    "server_autoscaling_enabled": "server_autoscaling",
+    "server_packing_enabled": "packing",
+    "server_packing_percentage": "packing_percentage",
+    "model_autoscaling_enabled": "model_autoscaling",
+    "request_timeout_seconds": "request_timeout",
+}
 
 # pytest-kind (a dependency of the [kind] extra) is a pytest plugin of its own, so its options are
 # offered in every run. Those that mean the same as ours are honoured as aliases of ours; the
@@ -85,6 +95,29 @@ class SeldonSettings:
                 "--seldon-core-version=2.9, or scale Models with an HPA)"
             ]
         return []
+
+    def marked(
+        self,
+        *,
+        core_version: str | None = None,
+        seed: int | None = None,
+        twin: dict | None = None,
+    ) -> SeldonSettings:
+        """These settings as one test's ``@pytest.mark.seldon(...)`` changes them.
+
+        ``twin`` fields only apply on the twin: a kind or existing cluster runs with the helm
+        values it was installed with, whatever one test asks.
+        """
+        changes: dict[str, Any] = {}
+        if core_version:
+            changes["core_version"] = normalize_core_version(str(core_version))
+        if seed is not None:
+            changes["seed"] = seed
+        if self.cluster == "twin":
+            for field, name in TWIN_FIELDS_AS_SETTINGS.items():
+                if field in (twin or {}):
+                    changes[name] = twin[field]  # type: ignore[index]
+        return replace(self, **changes)
 
     def helm_settings(self) -> dict[str, Any]:
         """The Core 2 autoscaling values, as the setup chart names them."""

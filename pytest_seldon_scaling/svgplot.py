@@ -66,6 +66,33 @@ class Marker:
     symbol: str = ""
 
 
+@dataclass(frozen=True)
+class ChartSpec:
+    """What one chart draws, whatever draws it: :func:`render` as SVG for the report, or
+    ``seldon-scaling plan --plot FILE.png`` with matplotlib, so both show the same series."""
+
+    title: str
+    series: Sequence[Series]
+    markers: Sequence[Marker] = ()
+    x_range: tuple[float, float] | None = None
+    y_label: str = ""
+    x_label: str = "time (s)"
+    integer_y: bool = False
+
+
+def render(spec: ChartSpec) -> str:
+    """The SVG of ``spec`` (see :func:`chart`)."""
+    return chart(
+        spec.title,
+        spec.series,
+        markers=spec.markers,
+        x_range=spec.x_range,
+        y_label=spec.y_label,
+        x_label=spec.x_label,
+        integer_y=spec.integer_y,
+    )
+
+
 def nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
     """Round tick values covering ``[lo, hi]`` (steps of 1, 2 or 5 times a power of ten)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -9,6 +10,7 @@ from kube.reference import REFERENCE, needs_reference
 
 from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.resources import default_manifests
+from pytest_seldon_scaling.timeline import Timeline, TrafficSecond
 
 FIXTURES = str(default_manifests())
 PROFILE = "ramp 1-15rps 2m, hold 5m, ramp 15-1rps 2m, hold 1rps 6m"
@@ -306,3 +308,44 @@ def test_core_2s_e2e_model_scaling_scenario_plans(tmp_path, capsys):
     assert "-> spec 1, status 1, available 1" in server.split("ServerScaleUp", 1)[1]
     assert "-> spec 3, status 3, available 3" in sections[model]
     assert "requests: 600 sent, 600 ok, 0 failed" in sections[model]
+
+
+def test_the_png_draws_the_series_of_the_svg():
+    pytest.importorskip("matplotlib")
+    from matplotlib.colors import to_hex
+
+    from pytest_seldon_scaling.plan import plot_figure
+    from pytest_seldon_scaling.report import scenario_chart_specs, scenario_charts
+
+    timeline = Timeline()
+    timeline.record_replicas(0, "model/irisa0", 1, 1, 1)
+    timeline.record_replicas(0, "server/mlserver", 1, 1)
+    for t in range(60):
+        failed = {"503": 2} if t == 40 else {}
+        timeline.record_traffic(
+            TrafficSecond(t, "irisa0", 5.0, 5, 5 - sum(failed.values()), failed, 8.0, 15.0, 22.0)
+        )
+    timeline.record_replicas(30, "model/irisa0", 3, 3, 2)  # spec 3, status 3, available 2
+    timeline.record_condition(31, "model/irisa0", "ModelReady", "False", "", "ScheduleFailed")
+    specs = scenario_chart_specs(timeline, virtual_time=True)
+    figure = plot_figure(specs)
+    svgs = scenario_charts(timeline, virtual_time=True)
+    assert len(figure.axes) == len(svgs) == 3  # traffic, latency, replicas
+    for ax, svg in zip(figure.axes, svgs, strict=True):
+        labels = ax.get_legend_handles_labels()[1]
+        assert labels == re.findall(r'class="series" data-label="([^"]+)"', svg)
+        assert ax.get_xlabel() == "virtual time (s, twin clock)" and ax.get_xlabel() in svg
+        assert ax.get_ylabel() in ("requests/s", "latency (ms)", "replicas")
+        assert f">{ax.get_ylabel()}<" in svg
+    traffic, latency, replicas = figure.axes
+    lines = {line.get_label(): line for line in traffic.get_lines()}
+    target, achieved = lines["irisa0 target rps"], lines["irisa0 achieved rps"]
+    assert target.get_linestyle() == "--" and achieved.get_linestyle() == "-"
+    assert to_hex(target.get_color()) != to_hex(achieved.get_color())  # the target shows
+    assert {ln.get_label() for ln in latency.get_lines() if ln.get_label()[0] != "_"} == {
+        "irisa0 p50",
+        "irisa0 p95",
+        "irisa0 p99",
+    }
+    drawn = {line.get_label() for line in replicas.get_lines()}
+    assert "model/irisa0 available" in drawn and "model/irisa0 status" not in drawn

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_seldon_scaling.cli import main
+from pytest_seldon_scaling.manifests import in_namespace, load_manifests
 from pytest_seldon_scaling.resources import default_manifests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,6 +102,59 @@ def test_marker_picks_the_core_version_per_test(pytester):
     pytester.runpytest("--seldon-cluster").assert_outcomes(passed=2)
 
 
+def test_seldon_settings_shows_what_the_marker_of_the_test_set(pytester):
+    pytester.makepyfile(
+        """
+        import pytest
+
+        TWIN = {"server_packing_enabled": True, "server_packing_percentage": 1.0,
+                "request_timeout_seconds": 3, "pod_start_seconds": 60}
+
+        @pytest.mark.seldon(core_version="2.9.1", seed=7, twin=TWIN)
+        def test_marked(seldon_settings, seldon):
+            s = seldon_settings
+            assert (s.core_version, s.seed) == ("2.9", 7) == (seldon.core_version, s.seed)
+            assert (s.packing, s.packing_percentage, s.request_timeout) == (True, 1.0, 3)
+            assert s.helm_settings()["autoscaling.serverPackingEnabled"] is True
+
+        def test_unmarked(seldon_settings):
+            s = seldon_settings
+            assert (s.core_version, s.seed, s.packing, s.request_timeout) == ("2.10", 0, False, 10)
+
+        @pytest.fixture(scope="module")
+        def shared(seldon_session):
+            return seldon_session.settings
+
+        @pytest.mark.seldon(core_version="2.9")
+        def test_module_fixtures_read_the_session(shared):
+            assert shared.core_version == "2.10"
+        """
+    )
+    result = pytester.runpytest("--seldon-cluster", "--seldon-seed=0")
+    result.assert_outcomes(passed=3)
+
+
+def test_on_a_shared_cluster_a_marker_changes_no_helm_value_and_another_version_skips(
+    pytester,
+):
+    pytester.makepyfile(
+        """
+        import dataclasses
+        import pytest
+        from pytest_seldon_scaling import plugin
+
+        def test_kind(seldon_settings):
+            kind = dataclasses.replace(seldon_settings, cluster="kind")
+            marked = plugin._scenario_settings(kind, None, 5, {"server_packing_enabled": True})
+            assert (marked.seed, marked.packing) == (5, False)
+            plugin._scenario_settings(kind, "2.9", None, None)
+        """
+    )
+    result = pytester.runpytest("--seldon-cluster", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*needs Core 2 2.9; the cluster runs 2.10*"])
+
+
 def test_objects_a_test_created_are_removed(pytester):
     shutil.copytree(EXAMPLE / "manifests", pytester.path / "manifests")
     pytester.makepyfile(
@@ -174,6 +228,49 @@ spec:
       describedObject: {apiVersion: mlops.seldon.io/v1alpha1, kind: Model, name: iris}
       target: {type: AverageValue, averageValue: 5}
 """
+
+
+def test_the_default_manifests_run_in_the_namespace_of_the_run(pytester):
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "--seldon-namespace=prod",
+        "--pyargs",
+        "pytest_seldon_scaling.suites",
+        "--seldon-report=out",
+        "-p",
+        "no:cacheprovider",
+    )
+    outcomes = result.parseoutcomes()
+    assert "error" not in outcomes and "errors" not in outcomes, result.stdout.str()[-2000:]
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    checks = {c["id"]: c for c in report["checks"]}
+    assert checks["MHPA-01[iris-shared-model-hpa]"]["status"] == "passed"
+
+
+def test_a_passing_run_at_1_rps_says_target_reached(pytester):
+    # the Model HPA scenario ends holding 1 rps: a request across a 5 s window edge is 20 %
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        "--pyargs",
+        "pytest_seldon_scaling.suites.test_model_hpa",
+        "--seldon-report=out",
+        "-p",
+        "no:cacheprovider",
+    )
+    assert result.ret == 0
+    html = (pytester.path / "out" / "report.html").read_text()
+    assert "target reached" in html and "target NOT reached" not in html
+
+
+def test_the_defaults_move_into_a_namespace_but_the_adapter_configmap_stays():
+    loaded = load_manifests(default_manifests())
+    moved = in_namespace(loaded, "prod")
+    where = {m.display: m.namespace for m in moved}
+    assert where["ConfigMap/hpa-metrics-prometheus-adapter"] == "seldon-monitoring"
+    assert {ns for d, ns in where.items() if not d.startswith("ConfigMap/")} == {"prod"}
+    assert {m.namespace for m in loaded if m.kind == "Model"} == {"seldon-mesh"}  # copies
+    model = next(m for m in moved if m.kind == "Model")
+    assert model.line_of("metadata.namespace") > 1  # still points into the file
 
 
 def test_a_setup_that_does_not_conform_fails_its_check_readably(pytester):

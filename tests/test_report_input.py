@@ -24,3 +24,20 @@ def test_a_reused_directory_holds_only_this_runs_results(tmp_path):
     written = sorted(p.name for p in (tmp_path / "results").rglob("*.json"))
     assert written == ["NEW-01.json"]
     assert [c.id for c in load_report(tmp_path)[1]] == ["NEW-01"]
+
+
+def test_a_reused_report_directory_loses_an_earlier_runs_artifacts(pytester):
+    out = pytester.path / "out"
+    for stale in ("artifacts/test_x.py__test_old/events.yaml", "locust/iris-30/stats.csv"):
+        (out / stale).parent.mkdir(parents=True)
+        (out / stale).write_text("from an earlier run\n")
+    (out / "notes.txt").write_text("the user's own\n")
+    pytester.makepyfile(test_new="def test_new(seldon):\n    pass\n")
+    pytester.runpytest("--seldon-cluster", "--seldon-report=out").assert_outcomes(passed=1)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt",
+        "report.html",
+        "report.json",
+        "results",
+    ]
+    assert [c.id for c in load_report(out)[1]] == ["test_new.py::test_new"]

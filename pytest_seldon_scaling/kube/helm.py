@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
+from ..adapter_rules import AdapterConfigError, custom_rules
 from ..cluster import ClusterError
 from ..resources import agent_podmonitor, default_manifests
-from .objects import adapter_config_rules
 
 # the same rule the suites' manifests (and the twin) use, so a default run restarts nothing
 DEFAULT_ADAPTER_RULES = default_manifests() / "adapter-configmap.yaml"
@@ -229,7 +229,10 @@ def adapter_rules(configmap_text: str, origin: str) -> list[dict]:
         raise ClusterError(f"{origin}: not valid YAML: {error}") from None
     for document in documents:
         if document.get("kind") == "ConfigMap" and "config.yaml" in (document.get("data") or {}):
-            rules = adapter_config_rules(document)
+            try:
+                rules = custom_rules(document)
+            except AdapterConfigError as error:
+                raise ClusterError(f"{origin}: {error}") from None
             if not rules:
                 raise ClusterError(f"{origin}: data.config.yaml has no rules list")
             return rules

@@ -11,8 +11,7 @@ import copy
 import re
 from typing import Any
 
-import yaml
-
+from ..adapter_rules import AdapterConfigError, custom_rules
 from ..cluster import KINDS, ref_of
 from ..conditions import condition, conditions_of
 from ..quantity import parse_quantity
@@ -139,18 +138,15 @@ def pod_ready(pod: dict) -> bool:
 
 
 def adapter_config_rules(obj: dict) -> list[dict] | None:
-    """The rules of a prometheus-adapter ConfigMap (``data["config.yaml"]``); None otherwise."""
-    if obj.get("kind") != "ConfigMap":
-        return None
-    text = (obj.get("data") or {}).get("config.yaml")
-    if not isinstance(text, str):
-        return None
+    """The rules of a prometheus-adapter ConfigMap (``data["config.yaml"]``); None otherwise.
+
+    A ``config.yaml`` that is not YAML is no adapter config here: the object is applied as any
+    other ConfigMap, and lint names the field.
+    """
     try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError:
+        return custom_rules(obj)
+    except AdapterConfigError:
         return None
-    rules = config.get("rules") if isinstance(config, dict) else None
-    return rules if isinstance(rules, list) else None
 
 
 def _normalised(value: Any) -> Any:

@@ -17,9 +17,12 @@ second, and idle users take a ticket and send one request. So
   dropped and counted as *missed* in its second, and the result says the target was not reached
   instead of quietly sending less.
 
-With ``count`` processes, process ``index`` takes ``floor((N + index) / count)`` of the first
+With ``count`` processes, process ``index`` takes ``(floor(N) + index) // count`` of the first
 ``N`` requests (Hermite's identity: the shares add up to ``floor(N)`` exactly), so a distributed
-run sends what one process would have.
+run sends what one process would have. The identity holds only in integers: ``N`` is floored
+before the index is added, because in floats ``(N + index) / count`` rounds up (``N`` =
+0.9999999999999999 gives ``(N + 1) / 2 == 1.0``) and the processes would send a request one
+second early.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def share(total: float, index: int, count: int) -> int:
     """Requests out of the first ``floor(total)`` that process ``index`` of ``count`` sends."""
     if count < 1 or not 0 <= index < count:
         raise ValueError(f"process index {index} is not in 0..{count - 1}")
-    return math.floor((total + index) / count)
+    return (math.floor(total) + index) // count
 
 
 def releases(

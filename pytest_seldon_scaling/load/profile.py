@@ -254,7 +254,9 @@ class LoadProfile:
         return hash(self.segments)
 
     def __repr__(self) -> str:
-        return f"LoadProfile({self.describe()!r})"
+        # Exact, not describe(): its rounded rates would name a different profile, and a
+        # failing example printed by hypothesis must rebuild the one that failed.
+        return f"LoadProfile({', '.join(map(repr, self.segments))})"
 
     def describe(self) -> str:
         return ", ".join(s.describe() for s in self.segments)

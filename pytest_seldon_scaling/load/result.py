@@ -2,6 +2,12 @@
 
 Shared by every load driver (the twin's simulated arrivals and the Locust driver), so a run that
 could not send what was asked says so the same way everywhere, instead of reporting the target.
+A window is short only when it is off by more than its tolerance *and* by more than one
+request: a pacer sends whole requests, so a window's count misses the exact (fractional) target
+by up to one at its edges, and a request sent on a second's boundary counts in the window beside
+it. At 2 rps one request in a 5 s window is 10 %, which a ±5 % tolerance alone would call a
+shortfall on a run that kept perfect pace.
+
 "Reached" means served: sent as the profile asked *and* every request answered successfully; a
 dead server that refuses every request was sent to as asked (:attr:`LoadResult.sent_as_asked`)
 but did not take the load.
@@ -31,6 +37,16 @@ class Window:
         if self.target_rps == 0:
             return 0.0 if self.achieved_rps == 0 else float("inf")
         return (self.achieved_rps - self.target_rps) / self.target_rps
+
+    @property
+    def requests_off(self) -> float:
+        """Requests sent beyond (positive) or short of (negative) the target in the window."""
+        return (self.achieved_rps - self.target_rps) * (self.end - self.start)
+
+    def short(self, tolerance: float) -> bool:
+        """Off by more than ``tolerance`` of the target and by more than one whole request."""
+        allowed = max(tolerance * self.target_rps * (self.end - self.start), 1.0)
+        return abs(self.requests_off) > allowed + 1e-9
 
 
 @dataclass
@@ -136,10 +152,11 @@ def summarize(
         achieved = sum(by_offset.get(t, 0) for t in range(int(start), int(end))) / window
         w = Window(start, end, target, achieved)
         windows.append(w)
-        if index >= skip_first and abs(w.deviation) > tolerance:
+        if index >= skip_first and w.short(tolerance):
             shortfalls.append(
                 f"{start:g}-{end:g}s: achieved {achieved:.1f} rps against a target of "
-                f"{target:.1f} rps ({w.deviation:+.1%}, tolerance ±{tolerance:.0%})"
+                f"{target:.1f} rps ({w.deviation:+.1%}, {w.requests_off:+.0f} requests; "
+                f"tolerance ±{tolerance:.0%} or 1 request)"
             )
         start, index = end, index + 1
     return LoadResult(model, profile.describe(), sent, ok, failed, windows, tolerance, shortfalls)

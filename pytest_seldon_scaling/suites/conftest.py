@@ -2,7 +2,8 @@
 
 With ``--seldon-manifests`` the suites test your manifests; without, the package's own
 defaults (``pytest_seldon_scaling/defaults/manifests``: a shared multi-model Server with a Model
-HPA, and a single-model Server with a Model and a Server HPA).
+HPA, and a single-model Server with a Model and a Server HPA), in the run's namespace
+(``--seldon-namespace``; the adapter's ConfigMap stays in its monitoring namespace).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_seldon_scaling.lint import build_setup
-from pytest_seldon_scaling.manifests import Manifest, load_manifests
+from pytest_seldon_scaling.manifests import Manifest, in_namespace, load_manifests
 from pytest_seldon_scaling.plugin import seldon_run
 from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.scenario import model_hpa_cases, server_cases
@@ -20,8 +21,10 @@ MANIFESTS = pytest.StashKey[list]()
 
 def suite_manifests(config: pytest.Config) -> list[Manifest]:
     if MANIFESTS not in config.stash:
-        given = seldon_run(config).manifests
-        config.stash[MANIFESTS] = given or load_manifests(default_manifests())
+        run = seldon_run(config)
+        config.stash[MANIFESTS] = run.manifests or in_namespace(
+            load_manifests(default_manifests()), run.settings.namespace
+        )
     return config.stash[MANIFESTS]
 
 

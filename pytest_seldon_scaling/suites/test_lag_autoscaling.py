@@ -27,8 +27,8 @@ LAG_RPS = 600.0
 
 
 @pytest.fixture(scope="module")
-def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
-    settings = seldon_settings
+def scenario(server_case, seldon_session, seldon_manifests) -> Steps:
+    settings = seldon_session.settings
     if settings.core_version != "2.9":
         pytest.skip(
             f"not supported by Core 2 {settings.core_version}: lag-based model autoscaling is "

@@ -23,9 +23,9 @@ APPROACH = "Model HPA"
 
 
 @pytest.fixture(scope="module")
-def scenario(model_hpa_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
+def scenario(model_hpa_case, seldon_session, seldon_manifests) -> Steps:
     case = model_hpa_case
-    settings = seldon_settings
+    settings = seldon_session.settings
     setup = build_setup(seldon_manifests, settings.core_version)
     model = f"model/{case.model.name}"
     profile, peak = hpa_profile(case, settings)

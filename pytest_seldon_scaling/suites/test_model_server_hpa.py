@@ -29,9 +29,9 @@ APPROACH = "Model and Server HPA"
 
 
 @pytest.fixture(scope="module")
-def scenario(paired_hpa_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
+def scenario(paired_hpa_case, seldon_session, seldon_manifests) -> Steps:
     case = paired_hpa_case
-    settings = seldon_settings
+    settings = seldon_session.settings
     setup = build_setup(seldon_manifests, settings.core_version)
     model, server = f"model/{case.model.name}", f"server/{case.server.name}"
     profile, peak = hpa_profile(case, settings)

@@ -27,8 +27,8 @@ STEADY_RPS = 2.0
 
 
 @pytest.fixture(scope="module")
-def scenario(server_case, seldon_session, seldon_settings, seldon_manifests) -> Steps:
-    settings = seldon_settings
+def scenario(server_case, seldon_session, seldon_manifests) -> Steps:
+    settings = seldon_session.settings
     if not settings.packing:
         pytest.skip(
             "packing is off (helm autoscaling.serverPackingEnabled=false); run with "

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pytest_seldon_scaling.adapter_rules import AdapterConfigError, custom_rules
 from pytest_seldon_scaling.cluster import ClusterError
 from pytest_seldon_scaling.kube.helm import (
     AGENT_POD_MONITOR,
@@ -21,7 +22,8 @@ from pytest_seldon_scaling.kube.helm import (
     install_plan,
     run_install,
 )
-from pytest_seldon_scaling.kube.objects import same_adapter_rules
+from pytest_seldon_scaling.kube.objects import adapter_config_rules, same_adapter_rules
+from pytest_seldon_scaling.manifests import load_manifests
 
 from .reference import REFERENCE, needs_reference
 
@@ -277,6 +279,22 @@ def test_a_users_adapter_configmap_supplies_the_rules(tmp_path):
     mine.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {other: 1}\n")
     with pytest.raises(ClusterError, match=f"{mine}: no ConfigMap with data.config.yaml"):
         install_plan(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
+
+
+def test_an_adapter_config_that_is_not_yaml_is_named_as_lint_names_it(tmp_path):
+    # one parser of the rule (adapter_rules.py) for lint, the twin and the install
+    mine = tmp_path / "adapter.yaml"
+    mine.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"
+        "data:\n  config.yaml: 'rules: [unclosed'\n"
+    )
+    with pytest.raises(ClusterError) as raised:
+        install_plan(HelmSettings(adapter_configmap=str(mine)), tmp_path / "out")
+    assert str(raised.value).startswith(f"{mine}: ConfigMap/x: data.config.yaml: not YAML (")
+    (configmap,) = load_manifests(mine)
+    assert adapter_config_rules(configmap.obj) is None  # applied as any other ConfigMap
+    with pytest.raises(AdapterConfigError, match=r"^ConfigMap/x: data.config.yaml: not YAML"):
+        custom_rules(configmap.obj)
 
 
 def test_run_install_passes_the_kubeconfig_and_reports_the_failing_command(tmp_path):

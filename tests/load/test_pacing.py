@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pytest_seldon_scaling.load import pacing
@@ -52,6 +52,9 @@ def test_each_second_gets_exactly_its_requests_however_the_pacer_ticks(profile, 
 
 @settings(max_examples=100, deadline=None)
 @given(profiles, st.integers(1, 6), st.lists(st.floats(0, 100, allow_nan=False), max_size=20))
+# Found by hypothesis: 1/3 rps for 3 s is 0.9999999999999999 requests, and in floats
+# (N + 1) / 2 rounds to 1.0, so process 1 sent second 3's request in second 2.
+@example(LoadProfile(Step(1 / 3, 1 / 3, 2, 3.5)), 2, [])
 def test_processes_together_send_what_one_process_would(profile, count, ticks):
     ticks = sorted(ticks)
     total: dict[int, int] = {}
@@ -74,6 +77,12 @@ def test_processes_share_evenly():
     profile = LoadProfile(Hold(10, 1))
     shares = [pacing.share(profile.requests_between(0, 1), i, 3) for i in range(3)]
     assert shares == [3, 3, 4]
+
+
+def test_shares_add_up_to_the_requests_due_even_where_floats_round():
+    due = LoadProfile(Step(1 / 3, 1 / 3, 2, 3.5)).requests_between(0, 3)
+    assert due < 1
+    assert [pacing.share(due, i, 2) for i in range(2)] == [0, 0]
 
 
 def test_a_process_index_outside_the_count_is_refused():

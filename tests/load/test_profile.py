@@ -100,5 +100,10 @@ def test_profiles_survive_a_process_boundary(ramps):
     assert profile_of(profile.describe()).duration == pytest.approx(profile.duration)
 
 
+def test_a_profile_repr_rebuilds_the_profile():
+    profile = Step(1 / 3, 0.1 + 0.2, 2, 3.5) + Spike(1, 2, 10, 3, 4)
+    assert eval(repr(profile)) == profile
+
+
 def test_format_duration_inverts_parse():
     assert [format_duration(s) for s in (5400, 90, 0, 1.5)] == ["1h30m", "1m30s", "0s", "1.5s"]
