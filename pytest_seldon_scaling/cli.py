@@ -11,8 +11,9 @@ import argparse
 from collections.abc import Sequence
 
 from . import lint, plan, report
+from .serve import command as twin_serve
 
-COMMANDS = (lint, plan, report)
+COMMANDS = (lint, plan, report, twin_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
