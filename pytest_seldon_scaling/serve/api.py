@@ -240,7 +240,7 @@ class KubeAPI:
         if name is None:
             if method == "GET":
                 if query.get("watch") in ("true", "1"):
-                    return self._watch(resource, namespace, query)
+                    return self._watch(resource, namespace, query, table_wanted)
                 return self._list(resource, namespace, query, table_wanted)
             if method == "POST":
                 return self._write(resource, namespace, None, "create", body, headers, query)
@@ -305,7 +305,10 @@ class KubeAPI:
             }
         )
 
-    def _watch(self, resource: Resource, namespace: str, query: dict[str, str]) -> Reply:
+    def _watch(
+        self, resource: Resource, namespace: str, query: dict[str, str], table_wanted: bool
+    ) -> Reply:
+        """A watch stream; with ``as=Table`` (``kubectl get -w``) each object is a one-row Table."""
         live = self.live
         timeout = float(query.get("timeoutSeconds") or 1800)
         bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
@@ -326,9 +329,14 @@ class KubeAPI:
                 except Expired as expired:
                     return Reply(200, iter([_event("ERROR", _gone(str(expired)))]))
 
+        def shaped(obj: dict) -> dict:
+            if not table_wanted:
+                return obj
+            return table(resource, [obj], obj["metadata"]["resourceVersion"], live.now_wall())
+
         def stream() -> Iterator[bytes]:
             for obj in initial:
-                yield _event("ADDED", obj)
+                yield _event("ADDED", shaped(obj))
             position = since
             deadline = time.monotonic() + timeout
             next_bookmark = time.monotonic() + BOOKMARK_SECONDS
@@ -354,7 +362,7 @@ class KubeAPI:
                 for change in changes:
                     obj = with_version(change.obj, change.version)
                     if _matches(obj, query):
-                        yield _event(change.type, obj)
+                        yield _event(change.type, shaped(obj))
                 # every change of this kind up to ``scanned`` has been sent
                 position = scanned
                 if bookmarks and time.monotonic() >= next_bookmark:
@@ -448,13 +456,17 @@ class KubeAPI:
                         del given["spec"][field_name]
                     if mode == "Warn":
                         warnings = [f'unknown field "spec.{f}"' for f in unknown]
-            reply = (
-                self._write_twin(resource, key, given, current)
-                if resource.twin_kind
-                else self._write_extra(resource, key, given, current)
-            )
+            if query.get("dryRun"):
+                # validated above; a dry run answers with what would be stored and writes nothing
+                reply = json_reply(given, 201 if current is None else 200)
+            elif resource.twin_kind:
+                reply = self._write_twin(resource, key, given, current)
+            else:
+                reply = self._write_extra(resource, key, given, current)
         for warning in warnings:
-            reply.headers.append(("Warning", f'299 - "{warning}"'))
+            # a quoted-string (RFC 7234 warn-text): inner quotes escaped, as kubectl unquotes it
+            escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
+            reply.headers.append(("Warning", f'299 - "{escaped}"'))
         return reply
 
     def _write_twin(self, resource, key, given, current) -> Reply:

@@ -29,6 +29,7 @@ from .resources import BY_TWIN_KIND, custom_resource_definitions
 
 AGENT_METRICS_PORT = 9006
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+_RESCALE = re.compile(r"^(hpa/[^:]+): (New size: .*)$")
 WARNING_REASONS = frozenset({"ScheduleFailed", "ReconcileFailed", "FailedUpdate"})
 
 
@@ -333,9 +334,13 @@ class Renderer:
         namespace = self.cluster.namespace
         for index in range(len(self._events), len(events)):
             event = events[index]
-            ref_kind, _, name = event.ref.partition("/")
+            ref, message = event.ref, event.message
+            # the twin files a rescale under its target; Kubernetes files it under the HPA
+            if rescale := _RESCALE.match(message):
+                ref, message = rescale.group(1), rescale.group(2)
+            ref_kind, _, name = ref.partition("/")
             api_version, kind = KINDS.get(ref_kind, ("v1", ref_kind.capitalize()))
-            stored = self.cluster.store.peek(event.ref) if ref_kind in KINDS else None
+            stored = self.cluster.store.peek(ref) if ref_kind in KINDS else None
             uid = (stored or {}).get("metadata", {}).get("uid", "")
             when = self.created(event.t)
             component = "horizontal-pod-autoscaler" if ref_kind == "hpa" else "seldon-scheduler"
@@ -356,7 +361,7 @@ class Renderer:
                     "uid": uid,
                 },
                 "reason": event.reason,
-                "message": event.message,
+                "message": message,
                 "type": "Warning"
                 if event.reason in WARNING_REASONS or event.reason.startswith("Failed")
                 else "Normal",

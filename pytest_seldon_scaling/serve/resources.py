@@ -121,6 +121,8 @@ RESOURCES: tuple[Resource, ...] = (
     ),
 )
 BY_KIND = {r.kind: r for r in RESOURCES}
+# built-in kinds of ``kubectl get all`` (the Core 2 CRDs declare no categories)
+ALL_CATEGORY = frozenset({"Pod", "Service", "StatefulSet", "HorizontalPodAutoscaler"})
 BY_TWIN_KIND = {r.twin_kind: r for r in RESOURCES if r.twin_kind}
 
 
@@ -184,8 +186,8 @@ def resource_list(prefix: str) -> dict | None:
         }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
-        if r.group == SELDON_GROUP:
-            entry["categories"] = ["all"] if r.kind != "ServerConfig" else []
+        if r.kind in ALL_CATEGORY:
+            entry["categories"] = ["all"]
         resources.append(entry)
         if r.status:
             resources.append(_subresource(r, "status", r.kind))
