@@ -169,6 +169,21 @@ class KubeAPI:
     def __init__(self, live: LiveTwin, mesh: Mesh) -> None:
         self.live = live
         self.mesh = mesh
+        self._faults: list[tuple[str, re.Pattern, list[int]]] = []
+
+    def inject(self, method: str, path_regex: str, *statuses: int) -> None:
+        """Fault injection for client tests: the next matching requests answer ``statuses``."""
+        self._faults.append((method.upper(), re.compile(path_regex), list(statuses)))
+
+    def _injected(self, method: str, path: str) -> Reply | None:
+        with self.live.lock:
+            for index, (wanted, pattern, statuses) in enumerate(self._faults):
+                if wanted == method and pattern.search(path) and statuses:
+                    code = statuses.pop(0)
+                    if not statuses:
+                        del self._faults[index]
+                    return status_reply(code, "Injected", f"injected {code} for {method} {path}")
+        return None
 
     @property
     def namespace(self) -> str:
@@ -178,6 +193,8 @@ class KubeAPI:
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes
     ) -> Reply:
         path = path.rstrip("/") or "/"
+        if self._faults and (injected := self._injected(method, path)) is not None:
+            return injected
         if path == "/version":
             return json_reply(
                 {

@@ -42,6 +42,7 @@ class ChangeLog:
         self.version = 0
         self.objects: dict[Key, tuple[int, dict]] = {}
         self.changes: deque[Change] = deque(maxlen=capacity)
+        self._compacted = 0
 
     def sync(self, rendered: dict[Key, dict], plurals: frozenset[str] | None = None) -> int:
         """Record what changed between the last rendering and ``rendered``; how many changed.
@@ -67,6 +68,11 @@ class ChangeLog:
             changed += 1
         return changed
 
+    def compact(self) -> None:
+        """Forget every change so far: a watch resuming from any earlier version gets 410."""
+        self.changes.clear()
+        self._compacted = self.version
+
     def get(self, key: Key) -> dict | None:
         found = self.objects.get(key)
         return None if found is None else with_version(found[1], found[0])
@@ -81,7 +87,7 @@ class ChangeLog:
     def since(self, version: int, plural: str, namespace: str | None) -> list[Change]:
         """Changes after ``version`` of one plural; raises :class:`Expired` when compacted."""
         oldest = self.changes[0].version if self.changes else self.version + 1
-        if version < oldest - 1 and version < self.version:
+        if version < self._compacted or (version < oldest - 1 and version < self.version):
             raise Expired(f"too old resource version: {version} ({oldest - 1})")
         return [
             c

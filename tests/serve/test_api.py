@@ -228,3 +228,23 @@ def test_a_dry_run_writes_nothing(api):
     )
     assert reply.status == 201
     assert call(api, "GET", f"{MODELS}/dry")[0] == 404
+
+
+def test_injected_faults_answer_in_order_then_stop(api):
+    api.inject("GET", r"/models/iris-shared$", 503, 429)
+    assert call(api, "GET", f"{MODELS}/iris-shared")[0] == 503
+    assert call(api, "GET", f"{MODELS}/iris-shared")[0] == 429
+    assert call(api, "GET", f"{MODELS}/iris-shared")[0] == 200
+
+
+def test_compaction_expires_every_earlier_version(api):
+    _, listing = call(api, "GET", MODELS)
+    api.live.log.compact()
+
+    def first_event(version: str) -> dict | None:
+        query = {"watch": "true", "resourceVersion": version, "timeoutSeconds": "0"}
+        lines = b"".join(api.handle("GET", MODELS, query, {}, b"").body).splitlines()
+        return json.loads(lines[0]) if lines else None
+
+    assert first_event(listing["metadata"]["resourceVersion"]) is None  # nothing since: no 410
+    assert first_event("1")["object"]["code"] == 410
