@@ -4,14 +4,14 @@ The twin's store versions only the objects it models, and pods, StatefulSets, Se
 Events are derived from the twin's state. So the served API keeps one version space of its
 own: after every step of the twin (and every write) it compares what it would render now with
 what it rendered last; each object that differs gets the next resourceVersion and a watch
-event (ADDED, MODIFIED, DELETED). Only the last ``capacity`` events are kept: a watch from an
-older version is answered 410 Gone ("too old resource version"), as etcd compaction does.
+event (ADDED, MODIFIED, DELETED). At least the last ``capacity`` events are kept (versions are
+consecutive, so a watch finds its place by index): a watch from an older version is answered
+410 Gone ("too old resource version"), as etcd compaction does.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import deque
 from dataclasses import dataclass
 
 Key = tuple[str, str, str]  # (plural, namespace or "", name)
@@ -41,14 +41,12 @@ class ChangeLog:
     def __init__(self, capacity: int = 20000) -> None:
         self.version = 0
         self.objects: dict[Key, tuple[int, dict]] = {}
-        self.changes: deque[Change] = deque(maxlen=capacity)
+        self.capacity = capacity
+        self.changes: list[Change] = []
         self._compacted = 0
 
-    def sync(self, rendered: dict[Key, dict], plurals: frozenset[str] | None = None) -> int:
-        """Record what changed between the last rendering and ``rendered``; how many changed.
-
-        ``plurals`` limits the comparison (objects of other plurals are left as they were).
-        """
+    def sync(self, rendered: dict[Key, dict]) -> int:
+        """Record what changed between the last rendering and ``rendered``; how many changed."""
         changed = 0
         for key, obj in rendered.items():
             current = self.objects.get(key)
@@ -57,16 +55,19 @@ class ChangeLog:
             self.version += 1
             self.objects[key] = (self.version, obj)
             kind = "ADDED" if current is None else "MODIFIED"
-            self.changes.append(Change(self.version, key, kind, obj))
+            self._append(Change(self.version, key, kind, obj))
             changed += 1
         for key in [k for k in self.objects if k not in rendered]:
-            if plurals is not None and key[0] not in plurals:
-                continue
             _, obj = self.objects.pop(key)
             self.version += 1
-            self.changes.append(Change(self.version, key, "DELETED", obj))
+            self._append(Change(self.version, key, "DELETED", obj))
             changed += 1
         return changed
+
+    def _append(self, change: Change) -> None:
+        self.changes.append(change)
+        if len(self.changes) > 2 * self.capacity:
+            del self.changes[: len(self.changes) - self.capacity]
 
     def compact(self) -> None:
         """Forget every change so far: a watch resuming from any earlier version gets 410."""
@@ -89,9 +90,10 @@ class ChangeLog:
         oldest = self.changes[0].version if self.changes else self.version + 1
         if version < self._compacted or (version < oldest - 1 and version < self.version):
             raise Expired(f"too old resource version: {version} ({oldest - 1})")
+        start = max(0, version + 1 - oldest)
         return [
             c
-            for c in self.changes
+            for c in self.changes[start:]
             if c.version > version
             and c.key[0] == plural
             and (namespace is None or c.key[1] == namespace)

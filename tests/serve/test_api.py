@@ -107,18 +107,19 @@ def test_printer_column_json_paths_and_ages():
 
 
 def test_change_log_versions_and_expiry():
-    log = ChangeLog(capacity=3)
+    log = ChangeLog(capacity=2)
     key = ("models", "ns", "a")
     log.sync({key: {"v": 1}})
     log.sync({key: {"v": 1}})  # unchanged: no new version
     assert log.version == 1
-    for value in (2, 3, 4):
+    for value in range(2, 7):
         log.sync({key: {"v": value}})
-    assert [c.type for c in log.since(2, "models", "ns")] == ["MODIFIED", "MODIFIED"]
-    with pytest.raises(Expired, match="too old resource version: 0"):
-        log.since(0, "models", "ns")
+    assert [c.version for c in log.since(3, "models", "ns")] == [4, 5, 6]
+    assert log.since(3, "servers", "ns") == []
+    with pytest.raises(Expired, match="too old resource version: 2"):
+        log.since(2, "models", "ns")
     log.sync({})
-    assert log.since(4, "models", None)[-1].type == "DELETED"
+    assert log.since(6, "models", None)[-1].type == "DELETED"
 
 
 def test_scale_bumps_generation_and_resource_version(api):
