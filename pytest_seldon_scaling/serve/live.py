@@ -65,11 +65,16 @@ class LiveTwin:
 
     # -- stepping --------------------------------------------------------------------------
 
-    def advance(self) -> None:
+    def catch_up(self) -> None:
+        """Step the twin to the present (without rendering: the clock thread publishes)."""
         with self.lock:
             behind = self.virtual_target() - self.cluster.now()
             if behind > 0:
                 self.cluster.sleep(behind)
+
+    def advance(self) -> None:
+        with self.lock:
+            self.catch_up()
             self.publish()
 
     def publish(self) -> None:

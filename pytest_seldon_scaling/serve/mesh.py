@@ -8,18 +8,22 @@ starts when a worker of its replica is free, answers 200 after the service time 
 wall time: virtual time / speed), and counts on the agent's ``seldon_model_infer_total``
 (which Prometheus scrapes, the adapter turns into ``infer_rps``, the HPA reads). A model with
 no route answers 503 at once; a request whose replica disappeared (pod gone, model unloaded)
-before it completed answers 503, as the engine fails what was queued there.
+before it completed answers 503, as the engine fails what was queued there. The outcome is
+decided by a SimPy event at the request's virtual completion instant, so a stalled clock
+thread (a busy machine) delays answers but never changes them.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 
 from .live import LiveTwin
 
 INFER_PATH_SUFFIX = "/infer"
+ANSWER_TIMEOUT = 30.0  # wall seconds a request waits for the twin's clock before a 503
 
 
 @dataclass
@@ -78,7 +82,10 @@ class Mesh:
     def infer(self, model: str, body: bytes) -> Answer:
         live = self.live
         settings = live.cluster.settings
+        decided = threading.Event()
+        outcome: list[int] = []
         with live.lock:
+            live.catch_up()  # the request arrives now, not at the last tick
             routes = live.cluster.traffic.routes.get(model) or []
             if not routes:
                 self.failed += 1
@@ -94,17 +101,31 @@ class Mesh:
             agent = self._agent(server, index)
             if agent is not None:
                 agent.lag[internal] = agent.lag.get(internal, 0) + 1
+
+            def complete(_event: object) -> None:
+                # decided in virtual time at the instant the request completes, as the twin's
+                # traffic engine decides it: served if the replica still has the model loaded
+                agent = self._agent(server, index)
+                if agent is not None:
+                    agent.lag[internal] = max(0, agent.lag.get(internal, 0) - 1)
+                if agent is None or internal not in agent.loaded:
+                    self.failed += 1
+                    outcome.append(503)
+                else:
+                    agent.count(model, internal, "200", 1)
+                    agent.last_used[internal] = live.cluster.now()
+                    self.served += 1
+                    outcome.append(200)
+                decided.set()
+
+            live.cluster.env.timeout(finish - now).callbacks.append(complete)
         time.sleep(max(0.0, live.wall_delay(finish - now)))
-        with live.lock:
-            agent = self._agent(server, index)
-            if agent is not None:
-                agent.lag[internal] = max(0, agent.lag.get(internal, 0) - 1)
-            if agent is None or internal not in agent.loaded:
-                self.failed += 1
-                return Answer(503, {"error": "upstream connect error or disconnect/reset"})
-            agent.count(model, internal, "200", 1)
-            agent.last_used[internal] = live.cluster.now()
-            self.served += 1
+        deadline = time.monotonic() + ANSWER_TIMEOUT
+        while not decided.is_set() and time.monotonic() < deadline and not live.stopped:
+            live.catch_up()
+            decided.wait(timeout=live.tick)
+        if not outcome or outcome[0] != 200:
+            return Answer(503, {"error": "upstream connect error or disconnect/reset"})
         return Answer(
             200,
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -209,16 +210,25 @@ def test_replica_queue_is_the_twins_workers_with_constant_service_time():
     assert replica.admit(1.0, workers=2, service=0.01) == pytest.approx(1.01)
 
 
-def test_mesh_answers_503_without_a_route(api):
-    answer = api.mesh.handle(
-        "POST", "/v2/models/iris-shared/infer", {"seldon-model": "iris-shared"}, b"{}"
-    )
+def test_mesh_answers_503_without_a_route_then_200_when_the_twin_completes_it(api):
+    headers = {"seldon-model": "iris-shared"}
+    answer = api.mesh.handle("POST", "/v2/models/iris-shared/infer", headers, b"{}")
     assert answer.status == 503  # not loaded yet: no route
     advance(api, 30)
-    answer = api.mesh.handle(
-        "POST", "/v2/models/iris-shared/infer", {"seldon-model": "iris-shared"}, b"{}"
+    answers = []
+    request = threading.Thread(
+        target=lambda: answers.append(
+            api.mesh.handle("POST", "/v2/models/iris-shared/infer", headers, b'{"id": "r1"}')
+        )
     )
+    request.start()
+    request.join(timeout=0.5)
+    assert not answers  # the twin's clock has not reached the request's completion yet
+    api.live.clock.t += 1.0
+    request.join(timeout=10)
+    (answer,) = answers
     assert answer.status == 200 and answer.body["model_name"] == "iris-shared_1"
+    assert answer.body["id"] == "r1"
 
 
 def test_a_dry_run_writes_nothing(api):
