@@ -398,6 +398,8 @@ class KubeAPI:
     # -- writes ----------------------------------------------------------------------------
 
     def _write(self, resource, namespace, name, verb, body, headers, query) -> Reply:
+        if not resource.writable:
+            return _read_only(resource)
         try:
             given = yaml.safe_load(body or b"{}") or {}
         except yaml.YAMLError as error:
@@ -534,9 +536,7 @@ class KubeAPI:
             elif key in self.live.extras:
                 del self.live.extras[key]
             else:
-                return status_reply(
-                    405, "MethodNotAllowed", f"{resource.plural} of the twin cannot be deleted"
-                )
+                return _read_only(resource)
             self.live.publish()
             after = self.live.log.get(key)
         if after is not None:
@@ -587,6 +587,8 @@ class KubeAPI:
                 return self._not_found(resource, key[2])
             if method == "GET":
                 return json_reply(current)
+            if not resource.writable:
+                return _read_only(resource)
             given = json.loads(body or b"{}")
             if method == "PATCH":
                 given = merge_patch(current, given)
@@ -669,6 +671,14 @@ class KubeAPI:
 
 # labels Prometheus adds from the scrape target; the agent itself does not expose them
 PROMETHEUS_TARGET_LABELS = frozenset({"namespace", "pod", "container", "endpoint", "job"})
+
+
+def _read_only(resource: Resource) -> Reply:
+    return status_reply(
+        405,
+        "MethodNotAllowed",
+        f"{resource.plural} of the served twin are derived from its state and cannot be written",
+    )
 
 
 def _event(type_: str, obj: dict) -> bytes:

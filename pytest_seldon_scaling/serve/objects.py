@@ -16,7 +16,6 @@ moved to the wall clock of the serving process, so ``kubectl`` ages read right.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -208,6 +207,10 @@ class Renderer:
         self._events: list[tuple[Key, dict]] = []
         self._deleting: dict[str, str] = {}
         self._started = rfc3339(wall(cluster.now()))
+        self._crds = custom_resource_definitions()
+        for crd in self._crds:
+            crd["metadata"]["creationTimestamp"] = self._started
+            crd["metadata"]["uid"] = f"crd-{crd['metadata']['name']}"
 
     def created(self, t: float) -> str:
         return rfc3339(self.wall(t))
@@ -316,10 +319,7 @@ class Renderer:
         )
         for name in sorted({namespace, "default", "kube-system", *self._configmap_namespaces()}):
             out[("namespaces", "", name)] = namespace_object(name, started)
-        for crd in custom_resource_definitions():
-            crd = copy.deepcopy(crd)
-            crd["metadata"]["creationTimestamp"] = started
-            crd["metadata"]["uid"] = f"crd-{crd['metadata']['name']}"
+        for crd in self._crds:
             out[("customresourcedefinitions", "", crd["metadata"]["name"])] = crd
 
     def _configmap_namespaces(self) -> set[str]:

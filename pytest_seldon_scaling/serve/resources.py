@@ -41,6 +41,11 @@ class Resource:
     verbs: tuple[str, ...] = tuple(VERBS)
 
     @property
+    def writable(self) -> bool:
+        """Clients write what the twin models, and Leases; the rest is derived from the twin."""
+        return self.twin_kind is not None or self.kind == "Lease"
+
+    @property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 

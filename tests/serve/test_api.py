@@ -259,3 +259,11 @@ def test_compaction_expires_every_earlier_version(api):
 
     assert first_event(listing["metadata"]["resourceVersion"]) is None  # nothing since: no 410
     assert first_event("1")["object"]["code"] == 410
+
+
+def test_derived_objects_cannot_be_written(api):
+    pods = "/api/v1/namespaces/seldon-mesh/pods"
+    status, body = call(api, "PATCH", f"{pods}/seldon-scheduler-0", {"metadata": {"labels": {}}})
+    assert status == 405 and "derived" in body["message"]
+    assert call(api, "DELETE", f"{pods}/seldon-scheduler-0")[0] == 405
+    assert call(api, "GET", f"{pods}/seldon-scheduler-0")[0] == 200
