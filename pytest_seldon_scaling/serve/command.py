@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -52,11 +53,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scrape-interval", type=float, default=15.0, help="Prometheus scrape interval (s)"
     )
     parser.add_argument("--pod-start-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--verbose", action="store_true", help="log every request the mesh fails, and why"
+    )
     parser.set_defaults(handler=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(name)s %(message)s",
+    )
     try:
         settings = TwinSettings(
             hpa_sync_period=args.hpa_sync_period,

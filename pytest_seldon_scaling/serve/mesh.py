@@ -16,6 +16,7 @@ thread (a busy machine) delays answers but never changes them.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from .live import LiveTwin
 
 INFER_PATH_SUFFIX = "/infer"
+LOG = logging.getLogger(__name__)
 ANSWER_TIMEOUT = 30.0  # wall seconds a request waits for the twin's clock before a 503
 
 
@@ -89,6 +91,7 @@ class Mesh:
             routes = live.cluster.traffic.routes.get(model) or []
             if not routes:
                 self.failed += 1
+                LOG.info("t=%.3f %s: 503, no route", live.cluster.now(), model)
                 return Answer(503, {"error": "no healthy upstream"})
             turn = self._round_robin.get(model, 0)
             self._round_robin[model] = (turn + 1) % len(routes)
@@ -110,6 +113,14 @@ class Mesh:
                     agent.lag[internal] = max(0, agent.lag.get(internal, 0) - 1)
                 if agent is None or internal not in agent.loaded:
                     self.failed += 1
+                    LOG.info(
+                        "t=%.3f %s: 503, replica %s-%d %s while the request was in service",
+                        live.cluster.now(),
+                        model,
+                        server,
+                        index,
+                        "is gone" if agent is None else f"unloaded {internal}",
+                    )
                     outcome.append(503)
                 else:
                     agent.count(model, internal, "200", 1)

@@ -104,7 +104,8 @@ def test_shipped_suites_pass_over_http_as_on_the_twin(tmp_path):
         wall = time.monotonic() - started
     finally:
         os.killpg(serve.pid, signal.SIGINT)
-        serve.wait(timeout=30)
+        said, _ = serve.communicate(timeout=30)
+        (served_dir / "serve.log").write_text(banner + (said or ""))
     log = (served_dir / "pytest.log").read_text()
     assert over_http["facts"]["backend"] == "existing", log
     assert outcomes(over_http) == outcomes(on_twin), log
