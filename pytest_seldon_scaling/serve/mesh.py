@@ -135,6 +135,14 @@ class Mesh:
         while not decided.is_set() and time.monotonic() < deadline and not live.stopped:
             live.catch_up()
             decided.wait(timeout=live.tick)
+        if not outcome:
+            LOG.warning(
+                "%s: 503, the twin's clock did not reach the request's completion (t=%.3f) "
+                "within %gs",
+                model,
+                finish,
+                ANSWER_TIMEOUT,
+            )
         if not outcome or outcome[0] != 200:
             return Answer(503, {"error": "upstream connect error or disconnect/reset"})
         return Answer(
