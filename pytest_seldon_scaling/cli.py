@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from . import calibrate, check, lint, plan, report, tune
 from .kube import install
+from .serve import command as twin_serve
 
-COMMANDS = (check, lint, plan, report, install, tune, calibrate)
+COMMANDS = (check, lint, plan, report, install, tune, calibrate, twin_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
