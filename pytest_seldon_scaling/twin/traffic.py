@@ -313,28 +313,36 @@ class TrafficEngine:
         self._last = t
         dt = t - start
         arrivals: dict[str, int] = {}
+        index = math.floor(start)
+        seconds = self._seconds
+        paced = self.settings.arrivals != "poisson"
         for run in self.runs:
             offset0 = start - run.started_at
             offset1 = min(t, run.end) - run.started_at
             if offset1 <= 0 or offset0 >= run.profile.duration:
                 continue
             expected = run.profile.requests_between(max(0.0, offset0), offset1)
-            second = self._second(run.model, start)
+            model = run.model
+            second = seconds.get(model)
+            if second is None or second.t != index:
+                second = self._second(model, start)
             second.target += expected  # summed over the second: the target rps
-            if self.settings.arrivals == "poisson":
-                n = poisson(self.rng, expected)
+            if paced:
+                carry = run.carry
+                if carry is None:
+                    carry = self.rng.random()
+                n = math.floor(expected + carry)
+                run.carry = expected + carry - n
             else:
-                if run.carry is None:
-                    run.carry = self.rng.random()
-                n = math.floor(expected + run.carry)
-                run.carry = expected + run.carry - n
-            arrivals[run.model] = arrivals.get(run.model, 0) + n
+                n = poisson(self.rng, expected)
+            arrivals[model] = arrivals.get(model, 0) + n
         for model, due in self._deadlines.items():
             while due and due[0][0] < t:
                 _, n = due.popleft()
                 self._abandoning[model] -= n
                 self._second(model, start).fail(n, TIMEOUT)
-        for model in sorted(set(arrivals) | {m for m, q in self.queues.items() if q}):
+        busy = [m for m, q in self.queues.items() if q and m not in arrivals]
+        for model in sorted([*arrivals, *busy]) if busy else sorted(arrivals):
             self._serve(model, arrivals.get(model, 0), start, dt)
 
     def _constants(self, model: str) -> tuple[float, int, float, int]:
