@@ -26,7 +26,9 @@ So every second's sent/ok/failed counts are exact integers, and the failure sema
 exact at the instant they happen: when a replica disappears (pod gone, model unloaded after
 its grace period) everything queued or in service on it fails with 503, and a model with no
 route answers 503 at once. Completed requests increment the agent's
-``seldon_model_infer_total`` (code ``200``) and the lag counter used by 2.9 lag autoscaling.
+``seldon_model_infer_total`` (``method_type`` of the run's protocol, ``rest`` with code ``200``
+or ``grpc`` with code ``OK``; see :meth:`TrafficEngine._count_mixed` for a model getting both)
+and the lag counter used by 2.9 lag autoscaling.
 
 What bounds a request, from the code (SeldonIO/seldon-core v2.10.2 unless said otherwise):
 
@@ -70,7 +72,7 @@ import simpy
 from ..load.profile import LoadProfile
 from ..load.result import LoadResult, summarize
 from ..timeline import Timeline, TrafficSecond
-from .agent import Agent
+from .agent import GRPC, REST, SERVED_CODE, Agent
 from .settings import TwinSettings
 
 Route = tuple[str, int, str]  # (server, replica index, model_internal)
@@ -178,8 +180,10 @@ class LoadRunHandle:
         timeline: Timeline,
         advance_to: Callable[[float], None],
         now: Callable[[], float],
+        protocol: str = REST,
     ) -> None:
         self.model = model
+        self.protocol = protocol
         self.profile = profile
         self.started_at = started_at
         self._timeline = timeline
@@ -246,6 +250,10 @@ class TrafficEngine:
         self.service: dict[str, tuple[float, int]] = {}
         self._constants_of: dict[str, tuple[object, tuple[float, int, float, int]]] = {}
         self._limit = settings.envoy_max_connections + settings.envoy_max_pending_requests
+        # models that ever had gRPC load: (gRPC, all) requests of the latest interval with
+        # arrivals, and the remainder of the integer split of completions between protocols
+        self._mix: dict[str, tuple[int, int]] = {}
+        self._mix_remainder: dict[str, int] = {}
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -313,6 +321,7 @@ class TrafficEngine:
         self._last = t
         dt = t - start
         arrivals: dict[str, int] = {}
+        grpc: dict[str, int] = {}
         index = math.floor(start)
         seconds = self._seconds
         paced = self.settings.arrivals != "poisson"
@@ -336,6 +345,11 @@ class TrafficEngine:
             else:
                 n = poisson(self.rng, expected)
             arrivals[model] = arrivals.get(model, 0) + n
+            if run.protocol == GRPC:
+                grpc[model] = grpc.get(model, 0) + n
+        for model, total in arrivals.items():
+            if total and (model in grpc or model in self._mix):
+                self._mix[model] = (grpc.get(model, 0), total)
         for model, due in self._deadlines.items():
             while due and due[0][0] < t:
                 _, n = due.popleft()
@@ -392,6 +406,7 @@ class TrafficEngine:
         random = self.rng.random
         floor = math.floor
         latencies = second.latencies
+        mix = self._mix.get(model)
         held = 0
         ok = 0
         for route in [*routes, *(r for r in queues if r not in shares)]:
@@ -434,9 +449,12 @@ class TrafficEngine:
             internal = route[2]
             if agent is not None:
                 if completed:
-                    key = (model, internal, "200")
-                    counters = agent.counters
-                    counters[key] = counters.get(key, 0) + completed
+                    if mix is None:
+                        key = (model, internal, REST, "200")
+                        counters = agent.counters
+                        counters[key] = counters.get(key, 0) + completed
+                    else:
+                        self._count_mixed(agent, model, internal, completed, mix)
                 lag = agent.lag
                 lag[internal] = max(0, lag.get(internal, 0) + a - late - completed)
                 if a:
@@ -458,6 +476,23 @@ class TrafficEngine:
                     latencies[value] = latencies.get(value, 0.0) + weight
         second.ok += ok
         self._held[model] = held
+
+    def _count_mixed(
+        self, agent: Agent, model: str, internal: str, completed: int, mix: tuple[int, int]
+    ) -> None:
+        """Completions split between REST and gRPC as the model's latest arrivals were.
+
+        A replica's queue is not tracked per protocol: the split assumes the protocols are
+        mixed evenly in it (exact while a model gets one protocol, or a steady mix). The
+        integer split carries its remainder, so the counters add up to every completion.
+        """
+        grpc, total = mix
+        served_grpc, self._mix_remainder[model] = divmod(
+            completed * grpc + self._mix_remainder.get(model, 0) % total, total
+        )
+        for method_type, n in ((REST, completed - served_grpc), (GRPC, served_grpc)):
+            if n:
+                agent.count(model, internal, SERVED_CODE[method_type], n, method_type)
 
     def _abandon(self, model: str, at: float, n: int) -> None:
         """``n`` requests will fail as timeouts at ``at``; until then Envoy still holds them."""
