@@ -63,13 +63,13 @@ class TraceError(ValueError):
 class SampledProfile(LoadProfile):
     """A profile of many ramps, looked up by bisection.
 
-    ``LoadProfile`` scans its pieces linearly, fine for a handful of segments; a day sampled
-    every minute has 1,440 pieces per model and the twin asks for every second's requests.
+    ``LoadProfile`` scans its pieces for a rate and sums the pieces an interval overlaps, fine
+    for a handful of segments; a day sampled every minute has 1,440 pieces per model and the
+    twin asks for every second's requests: two prefix sums answer any interval.
     """
 
     def __init__(self, *segments: Segment) -> None:
         super().__init__(*segments)
-        self._ends = [start + piece.duration for start, piece in self.pieces()]
         pieces = list(self.pieces())
         # requests before each piece's start: any interval is two prefix lookups
         self._before = [0.0]
