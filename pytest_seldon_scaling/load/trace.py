@@ -75,6 +75,7 @@ class SampledProfile(LoadProfile):
         self._before = [0.0]
         for _, piece in pieces:
             self._before.append(self._before[-1] + piece.requests(0.0, piece.duration))
+        self._last = (0.0, 0.0)
 
     def __add__(self, other: Segment | LoadProfile) -> LoadProfile:
         return SampledProfile(*super().__add__(other).segments)
@@ -86,9 +87,18 @@ class SampledProfile(LoadProfile):
         return self._pieces[i].rate_at(t - self._starts[i])
 
     def requests_between(self, t0: float, t1: float) -> float:
-        return max(0.0, self._requests_until(t1) - self._requests_until(t0))
+        before = self._requests_until(t0)  # first: t1 is the next interval's t0
+        return max(0.0, self._requests_until(t1) - before)
 
     def _requests_until(self, t: float) -> float:
+        # the twin asks for consecutive intervals: each one starts where the last one ended
+        if t == self._last[0]:
+            return self._last[1]
+        total = self._prefix(t)
+        self._last = (t, total)
+        return total
+
+    def _prefix(self, t: float) -> float:
         if t <= 0:
             return 0.0
         if t >= self.duration:
