@@ -122,8 +122,11 @@ class SeldonCluster(Protocol):
     def placement(self, server: str) -> dict[int, list[str]]:
         """Models loaded on each replica of a Server: ``{replica_index: [model, ...]}``."""
 
-    def load(self, model: str, profile: LoadProfile) -> LoadRun:
-        """Start sending V2 inference requests to ``model`` following ``profile``."""
+    def load(self, model: str, profile: LoadProfile, protocol: str = "rest") -> LoadRun:
+        """Start sending V2 inference requests to ``model`` following ``profile``.
+
+        ``protocol``: ``"rest"`` or ``"grpc"``, the ``method_type`` the agent counts them as.
+        """
 
     def wait_until(
         self, predicate: Callable[[], bool], timeout: float, *, what: str, poll: float = 1.0

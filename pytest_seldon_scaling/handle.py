@@ -101,13 +101,20 @@ class SeldonHandle:
         """Models on each replica of a Server (``"server/mlserver"`` or ``"mlserver"``)."""
         return self.cluster.placement(kind_ref(server, "server")[1])
 
-    def load(self, model: str, profile: LoadProfile | Segment | Trace | str) -> LoadRun:
+    def load(
+        self,
+        model: str,
+        profile: LoadProfile | Segment | Trace | str,
+        *,
+        protocol: str = "rest",
+    ) -> LoadRun:
         """Start load on a Model (``"model/irisa0"`` or ``"irisa0"``); a
-        :class:`~.load.trace.Trace` replays that model's series."""
+        :class:`~.load.trace.Trace` replays that model's series. ``protocol="grpc"`` sends
+        gRPC inference requests (the agent counts them as ``method_type="grpc"``)."""
         name = kind_ref(model, "model")[1]
         if isinstance(profile, Trace):
             profile = profiles_for(profile, [name])[name]
-        run = self.cluster.load(name, profile_of(profile))
+        run = self.cluster.load(name, profile_of(profile), protocol=protocol)
         self.runs.append(run)
         return run
 

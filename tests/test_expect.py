@@ -103,7 +103,7 @@ class FakeCluster:
     def placement(self, server: str) -> dict[int, list[str]]:
         return copy.deepcopy(self.placements.get(server, {}))
 
-    def load(self, model, profile):
+    def load(self, model, profile, protocol="rest"):
         raise NotImplementedError("the fake cluster takes traffic from the test")
 
     def wait_until(self, predicate, timeout, *, what, poll=1.0) -> float:

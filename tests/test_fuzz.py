@@ -22,7 +22,7 @@ from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.load.profile import LoadProfile, ProfileError
 from pytest_seldon_scaling.manifests import Manifest, ManifestError, load_manifests
 from pytest_seldon_scaling.options import OPTIONS
-from pytest_seldon_scaling.quantity import QuantityError, parse_quantity
+from pytest_seldon_scaling.quantity import QuantityError, milli_value, parse_quantity
 from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.settings import resolve
 
@@ -142,6 +142,12 @@ def test_any_quantity_text_parses_or_fails_with_quantity_error(text):
     except QuantityError:
         return
     assert abs(value) < 2**63
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_milli_value_of_a_float_is_the_exact_ceiling_of_its_decimal_text(value):
+    # an HPA reads every metric value this way: the fast path must round as the Fraction does
+    assert milli_value(value) == math.ceil(parse_quantity(value) * 1000)
 
 
 # -- load profiles ----------------------------------------------------------------------------

@@ -494,8 +494,13 @@ class KubeCluster:
             self._mesh_url = url
             return url
 
-    def load(self, model: str, profile: LoadProfile) -> LoadRun:
+    def load(self, model: str, profile: LoadProfile, protocol: str = "rest") -> LoadRun:
         from ..load.locust_driver import start_locust_load
+
+        if protocol != "rest":
+            raise ClusterError(
+                f"load on model/{model}: the Locust driver sends REST only, not {protocol!r}"
+            )
 
         artifacts = None
         if self.report_dir is not None:

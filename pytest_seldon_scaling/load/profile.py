@@ -9,6 +9,7 @@ through :meth:`LoadProfile.to_dict` so it can cross a process boundary.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -242,6 +243,7 @@ class LoadProfile:
                 f"{format_duration(MAX_PROFILE_SECONDS)}"
             )
         self.duration: float = elapsed
+        self._ends = [start + piece.duration for start, piece in self.pieces()]
 
     def __add__(self, other: Segment | LoadProfile) -> LoadProfile:
         tail = other.segments if isinstance(other, LoadProfile) else (other,)
@@ -281,8 +283,12 @@ class LoadProfile:
     def requests_between(self, t0: float, t1: float) -> float:
         """Expected number of requests sent in ``[t0, t1)`` (exact for linear pieces)."""
         total = 0.0
-        for start, piece in self.pieces():
-            lo, hi = max(t0, start), min(t1, start + piece.duration)
+        # the twin asks every second: start at the first piece not over by t0
+        for i in range(bisect.bisect_right(self._ends, t0), len(self._pieces)):
+            start, piece = self._starts[i], self._pieces[i]
+            if start >= t1:
+                break
+            lo, hi = max(t0, start), min(t1, self._ends[i])
             if hi > lo:
                 total += piece.requests(lo - start, hi - start)
         return total

@@ -63,18 +63,19 @@ class TraceError(ValueError):
 class SampledProfile(LoadProfile):
     """A profile of many ramps, looked up by bisection.
 
-    ``LoadProfile`` scans its pieces linearly, fine for a handful of segments; a day sampled
-    every minute has 1,440 pieces per model and the twin asks for every second's requests.
+    ``LoadProfile`` scans its pieces for a rate and sums the pieces an interval overlaps, fine
+    for a handful of segments; a day sampled every minute has 1,440 pieces per model and the
+    twin asks for every second's requests: two prefix sums answer any interval.
     """
 
     def __init__(self, *segments: Segment) -> None:
         super().__init__(*segments)
-        self._ends = [start + piece.duration for start, piece in self.pieces()]
         pieces = list(self.pieces())
         # requests before each piece's start: any interval is two prefix lookups
         self._before = [0.0]
         for _, piece in pieces:
             self._before.append(self._before[-1] + piece.requests(0.0, piece.duration))
+        self._last = (0.0, 0.0)
 
     def __add__(self, other: Segment | LoadProfile) -> LoadProfile:
         return SampledProfile(*super().__add__(other).segments)
@@ -86,9 +87,18 @@ class SampledProfile(LoadProfile):
         return self._pieces[i].rate_at(t - self._starts[i])
 
     def requests_between(self, t0: float, t1: float) -> float:
-        return max(0.0, self._requests_until(t1) - self._requests_until(t0))
+        before = self._requests_until(t0)  # first: t1 is the next interval's t0
+        return max(0.0, self._requests_until(t1) - before)
 
     def _requests_until(self, t: float) -> float:
+        # the twin asks for consecutive intervals: each one starts where the last one ended
+        if t == self._last[0]:
+            return self._last[1]
+        total = self._prefix(t)
+        self._last = (t, total)
+        return total
+
+    def _prefix(self, t: float) -> float:
         if t <= 0:
             return 0.0
         if t >= self.duration:

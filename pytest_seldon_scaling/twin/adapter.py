@@ -151,11 +151,33 @@ def _index_keys(labels: Mapping[str, str]) -> list[tuple[str, str, str]]:
     return [(name, label, value) for label, value in labels.items() if label != "__name__"]
 
 
+def _in_range(
+    samples: Sequence[tuple[float, float]], start: float, end: float
+) -> list[tuple[float, float]]:
+    """The samples with ``start < t <= end``, oldest first.
+
+    Samples are in scrape order, so the range is found from the newest end: a 2 m window
+    over the 15 minutes kept reads its 8 samples, not all 60.
+    """
+    points = []
+    for point in reversed(samples):
+        t = point[0]
+        if t <= start:
+            break
+        if t <= end:
+            points.append(point)
+    points.reverse()
+    return points
+
+
 def extrapolated_rate(
     samples: Sequence[tuple[float, float]], start: float, end: float, *, is_rate: bool
 ) -> float | None:
-    """Prometheus ``rate``/``increase`` over the range ``(start, end]`` (None: < 2 samples)."""
-    points = [(t, v) for t, v in samples if start < t <= end]
+    """Prometheus ``rate``/``increase`` over the range ``(start, end]`` (None: < 2 samples).
+
+    ``samples`` are ``(t, value)`` in time order, as a series holds them.
+    """
+    points = _in_range(samples, start, end)
     if len(points) < 2:
         return None
     first_t, first_v = points[0]
@@ -182,7 +204,7 @@ def extrapolated_rate(
 
 
 def _irate(samples: Sequence[tuple[float, float]], start: float, end: float) -> float | None:
-    points = [(t, v) for t, v in samples if start < t <= end]
+    points = _in_range(samples, start, end)
     if len(points) < 2:
         return None
     (t0, v0), (t1, v1) = points[-2], points[-1]

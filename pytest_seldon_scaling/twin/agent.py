@@ -28,6 +28,10 @@ from .settings import TwinSettings
 
 INFER_TOTAL = "seldon_model_infer_total"
 LOADED_GAUGE = "seldon_loaded_model_gauge"
+# ``method_type`` of the counters, and the ``code`` of a served request per protocol: the HTTP
+# status for REST, the gRPC code name for gRPC (scheduler/pkg/metrics/agent.go, v2.10.2)
+REST, GRPC = "rest", "grpc"
+SERVED_CODE = {REST: "200", GRPC: "OK"}
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,8 @@ class Agent:
     index: int
     config: AgentConfig
     loaded: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # internal -> ...
-    counters: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    # (model, model_internal, method_type, code) -> requests
+    counters: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
     lag: dict[str, int] = field(default_factory=dict)
     last_used: dict[str, float] = field(default_factory=dict)
 
@@ -121,8 +126,8 @@ class Agent:
         used = sum(memory for _, _, memory in self.loaded.values())
         return max(0, self.config.memory_with_overcommit - used)
 
-    def count(self, model: str, internal: str, code: str, n: int) -> None:
-        key = (model, internal, code)
+    def count(self, model: str, internal: str, code: str, n: int, method_type: str = REST) -> None:
+        key = (model, internal, method_type, code)
         self.counters[key] = self.counters.get(key, 0) + n
 
     def samples(self, namespace: str, pod: str) -> list[tuple[dict[str, str], float]]:
@@ -136,13 +141,13 @@ class Agent:
             "server_replica": str(self.index),
         }
         out: list[tuple[dict[str, str], float]] = []
-        for (model, internal, code), value in sorted(self.counters.items()):
+        for (model, internal, method_type, code), value in sorted(self.counters.items()):
             labels = {
                 **base,
                 "__name__": INFER_TOTAL,
                 "model": model,
                 "model_internal": internal,
-                "method_type": "rest",
+                "method_type": method_type,
                 "code": code,
             }
             out.append((labels, float(value)))

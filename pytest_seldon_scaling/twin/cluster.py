@@ -25,7 +25,7 @@ from ..load.profile import LoadProfile, profile_of
 from ..manifests import ManifestError, load_manifests
 from ..timeline import Timeline
 from .adapter import AdapterConfigError, AdapterRule, MetricsDB, parse_adapter_config
-from .agent import Agent
+from .agent import GRPC, REST, Agent
 from .capacity import NodePool, Nodes
 from .controller import Controller, timestamp
 from .hpa_controller import HPAControllers
@@ -294,9 +294,17 @@ class TwinCluster:
         nodes = self.controller.nodes
         return {} if nodes is None else dict(nodes.pending_messages)
 
-    def load(self, model: str, profile: LoadProfile | str) -> LoadRunHandle:
+    def load(self, model: str, profile: LoadProfile | str, protocol: str = REST) -> LoadRunHandle:
+        if protocol not in (REST, GRPC):
+            raise ClusterError(f"load on model/{model}: protocol {protocol!r} is not rest or grpc")
         run = LoadRunHandle(
-            model, profile_of(profile), self.now(), self.timeline, self._advance_to, self.now
+            model,
+            profile_of(profile),
+            self.now(),
+            self.timeline,
+            self._advance_to,
+            self.now,
+            protocol,
         )
         self.traffic.start(run)
         return run

@@ -26,7 +26,9 @@ So every second's sent/ok/failed counts are exact integers, and the failure sema
 exact at the instant they happen: when a replica disappears (pod gone, model unloaded after
 its grace period) everything queued or in service on it fails with 503, and a model with no
 route answers 503 at once. Completed requests increment the agent's
-``seldon_model_infer_total`` (code ``200``) and the lag counter used by 2.9 lag autoscaling.
+``seldon_model_infer_total`` (``method_type`` of the run's protocol, ``rest`` with code ``200``
+or ``grpc`` with code ``OK``; see :meth:`TrafficEngine._count_mixed` for a model getting both)
+and the lag counter used by 2.9 lag autoscaling.
 
 What bounds a request, from the code (SeldonIO/seldon-core v2.10.2 unless said otherwise):
 
@@ -63,14 +65,14 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import simpy
 
 from ..load.profile import LoadProfile
 from ..load.result import LoadResult, summarize
 from ..timeline import Timeline, TrafficSecond
-from .agent import Agent
+from .agent import GRPC, REST, SERVED_CODE, Agent
 from .settings import TwinSettings
 
 Route = tuple[str, int, str]  # (server, replica index, model_internal)
@@ -118,29 +120,42 @@ class Queue:
     carry: float = 0.0
 
 
-@dataclass
 class Second:
-    """Accumulator for one model's current second."""
+    """Accumulator for one model's current second.
 
-    t: int
-    target: float = 0.0
-    sent: int = 0
-    ok: int = 0
-    failed: dict[str, int] = field(default_factory=dict)
-    latencies: list[tuple[float, float]] = field(default_factory=list)
+    Latencies are kept as weight per distinct value: an unloaded replica adds the same value
+    (its service time) every interval, so a second holds a handful of entries, not one per
+    route and interval. Weights are whole or quarter requests, so their sums are exact in
+    any order and the percentiles equal those of the unaggregated samples.
+    """
+
+    __slots__ = ("failed", "latencies", "ok", "sent", "t", "target")
+
+    def __init__(self, t: int) -> None:
+        self.t = t
+        self.target = 0.0
+        self.sent = 0
+        self.ok = 0
+        self.failed: dict[str, int] = {}
+        self.latencies: dict[float, float] = {}
 
     def fail(self, n: int, code: str = UNAVAILABLE) -> None:
         if n:
             self.failed[code] = self.failed.get(code, 0) + n
 
     def row(self, model: str) -> TrafficSecond:
+        """The recorded second (the accumulator is not used after this)."""
         p50 = p95 = p99 = None
-        if self.latencies:
-            ordered = sorted(self.latencies)
-            total = sum(w for _, w in ordered)
+        latencies = self.latencies
+        if len(latencies) == 1:
+            (value,) = latencies
+            p50 = p95 = p99 = value * 1000
+        elif latencies:
+            ordered = sorted(latencies.items())
+            total = sum(latencies.values())
             p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
         return TrafficSecond(
-            self.t, model, self.target, self.sent, self.ok, dict(self.failed), p50, p95, p99
+            self.t, model, self.target, self.sent, self.ok, self.failed, p50, p95, p99
         )
 
 
@@ -165,8 +180,10 @@ class LoadRunHandle:
         timeline: Timeline,
         advance_to: Callable[[float], None],
         now: Callable[[], float],
+        protocol: str = REST,
     ) -> None:
         self.model = model
+        self.protocol = protocol
         self.profile = profile
         self.started_at = started_at
         self._timeline = timeline
@@ -231,6 +248,12 @@ class TrafficEngine:
         # per model (service time, workers per replica) in place of the settings' defaults,
         # e.g. from a calibrated service profile
         self.service: dict[str, tuple[float, int]] = {}
+        self._constants_of: dict[str, tuple[object, tuple[float, int, float, int]]] = {}
+        self._limit = settings.envoy_max_connections + settings.envoy_max_pending_requests
+        # models that ever had gRPC load: (gRPC, all) requests of the latest interval with
+        # arrivals, and the remainder of the integer split of completions between protocols
+        self._mix: dict[str, tuple[int, int]] = {}
+        self._mix_remainder: dict[str, int] = {}
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -298,29 +321,61 @@ class TrafficEngine:
         self._last = t
         dt = t - start
         arrivals: dict[str, int] = {}
+        grpc: dict[str, int] = {}
+        index = math.floor(start)
+        seconds = self._seconds
+        paced = self.settings.arrivals != "poisson"
         for run in self.runs:
             offset0 = start - run.started_at
             offset1 = min(t, run.end) - run.started_at
             if offset1 <= 0 or offset0 >= run.profile.duration:
                 continue
             expected = run.profile.requests_between(max(0.0, offset0), offset1)
-            second = self._second(run.model, start)
+            model = run.model
+            second = seconds.get(model)
+            if second is None or second.t != index:
+                second = self._second(model, start)
             second.target += expected  # summed over the second: the target rps
-            if self.settings.arrivals == "poisson":
-                n = poisson(self.rng, expected)
+            if paced:
+                carry = run.carry
+                if carry is None:
+                    carry = self.rng.random()
+                n = math.floor(expected + carry)
+                run.carry = expected + carry - n
             else:
-                if run.carry is None:
-                    run.carry = self.rng.random()
-                n = math.floor(expected + run.carry)
-                run.carry = expected + run.carry - n
-            arrivals[run.model] = arrivals.get(run.model, 0) + n
+                n = poisson(self.rng, expected)
+            arrivals[model] = arrivals.get(model, 0) + n
+            if run.protocol == GRPC:
+                grpc[model] = grpc.get(model, 0) + n
+        for model, total in arrivals.items():
+            if total and (model in grpc or model in self._mix):
+                self._mix[model] = (grpc.get(model, 0), total)
         for model, due in self._deadlines.items():
             while due and due[0][0] < t:
                 _, n = due.popleft()
                 self._abandoning[model] -= n
                 self._second(model, start).fail(n, TIMEOUT)
-        for model in sorted(set(arrivals) | {m for m, q in self.queues.items() if q}):
+        busy = [m for m, q in self.queues.items() if q and m not in arrivals]
+        for model in sorted([*arrivals, *busy]) if busy else sorted(arrivals):
             self._serve(model, arrivals.get(model, 0), start, dt)
+
+    def _constants(self, model: str) -> tuple[float, int, float, int]:
+        """(service time, workers, completions per second, longest queue within the deadline)."""
+        spec = self.service.get(model)
+        cached = self._constants_of.get(model)
+        if cached is not None and cached[0] is spec:
+            return cached[1]
+        service, concurrency = spec or (
+            self.settings.service_time_seconds,
+            self.settings.concurrency_per_replica,
+        )
+        rate = concurrency / service
+        # the longest queue ahead of a request that still answers within the client's deadline
+        deadline = self.settings.request_timeout_seconds
+        longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
+        constants = (service, concurrency, rate, longest)
+        self._constants_of[model] = (spec, constants)
+        return constants
 
     def _serve(self, model: str, n: int, start: float, dt: float) -> None:
         second = self._second(model, start)
@@ -329,25 +384,31 @@ class TrafficEngine:
         if n and not routes:
             second.fail(n)
             n = 0
-        queues = self.queues.setdefault(model, {})
-        service, concurrency = self.service.get(
-            model, (self.settings.service_time_seconds, self.settings.concurrency_per_replica)
-        )
-        rate = concurrency / service
-        limit = self.settings.envoy_max_connections + self.settings.envoy_max_pending_requests
+        queues = self.queues.get(model)
+        if queues is None:
+            queues = self.queues[model] = {}
+        service, concurrency, rate, longest = self._constants(model)
         # ``_held`` (what the queues held last time, never less than now) spares the exact count
-        if n and n + self._held.get(model, 0) + self._abandoning.get(model, 0) > limit:
+        if n and n + self._held.get(model, 0) + self._abandoning.get(model, 0) > self._limit:
             # Envoy's circuit breaker: what the model's cluster cannot hold is refused at once
             draining = sum(math.floor(rate * dt + q.carry) for q in queues.values())
-            room = max(0, limit - self.outstanding(model) + draining)
+            room = max(0, self._limit - self.outstanding(model) + draining)
             if n > room:
                 second.fail(n - room)
                 n = room
         shares = self._split(model, n, routes)
-        # the longest queue ahead of a request that still answers within the client's deadline
         deadline = self.settings.request_timeout_seconds
-        longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
+        # per interval, not per route: what every replica of the model shares
+        drained = rate * dt
+        in_service_share = min(1.0, service / dt)
+        gives_up_at = start + dt / 2 + deadline
+        used_at = start + dt
+        random = self.rng.random
+        floor = math.floor
+        latencies = second.latencies
+        mix = self._mix.get(model)
         held = 0
+        ok = 0
         for route in [*routes, *(r for r in queues if r not in shares)]:
             a = shares.get(route, 0)
             queue = queues.get(route)
@@ -356,46 +417,82 @@ class TrafficEngine:
                     continue
                 queue = queues[route] = Queue()
             done_first = queue.in_service
-            capacity = rate * dt + queue.carry - done_first
-            backlog = queue.waiting + a
-            served = min(backlog, max(0, math.floor(capacity)))
-            queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
+            capacity = drained + queue.carry - done_first
             q0 = queue.waiting
+            backlog = q0 + a
+            served = floor(capacity)
+            if served < 0:
+                served = 0
+            if backlog < served:
+                served = backlog
+            queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
             q1 = backlog - served
             # FIFO at a constant rate: the newest requests beyond ``longest`` miss the deadline
             late = q1 - longest
             if late > 0:
                 late = a if late > a else late
                 queue.waiting = q1 - late
-                self._abandon(model, start + dt / 2 + deadline, late)
+                self._abandon(model, gives_up_at, late)
             else:
                 late = 0
                 queue.waiting = q1
-            queue.in_service = _stochastic_round(self.rng, served * min(1.0, service / dt))
-            completed = done_first + served - queue.in_service
-            second.ok += completed
-            held += queue.waiting + queue.in_service
-            if not (queue.waiting or queue.in_service or route in shares):
+            # stochastic rounding of what is still in service at the end of the interval
+            x = served * in_service_share
+            whole = floor(x)
+            in_service = queue.in_service = whole + (1 if random() < x - whole else 0)
+            completed = done_first + served - in_service
+            ok += completed
+            held += queue.waiting + in_service
+            if not (queue.waiting or in_service or route in shares):
                 del queues[route]
             agent = self.agent_of(route[0], route[1])
+            internal = route[2]
             if agent is not None:
                 if completed:
-                    agent.count(model, route[2], "200", completed)
-                agent.lag[route[2]] = max(0, agent.lag.get(route[2], 0) + a - late - completed)
+                    if mix is None:
+                        key = (model, internal, REST, "200")
+                        counters = agent.counters
+                        counters[key] = counters.get(key, 0) + completed
+                    else:
+                        self._count_mixed(agent, model, internal, completed, mix)
+                lag = agent.lag
+                lag[internal] = max(0, lag.get(internal, 0) + a - late - completed)
                 if a:
-                    agent.last_used[route[2]] = start + dt
-            if a > late and q0 < concurrency and q1 < concurrency:
+                    agent.last_used[internal] = used_at
+            answered = a - late
+            if answered <= 0:
+                continue
+            if q0 < concurrency and q1 < concurrency:
                 # no point of the interval waits: one entry carries the four equal samples
-                second.latencies.append((service, float(a - late)))
-            elif a > late:
-                weight = (a - late) / len(SAMPLE_POINTS)
+                latencies[service] = latencies.get(service, 0.0) + float(answered)
+            else:
+                weight = answered / len(SAMPLE_POINTS)
                 for u in SAMPLE_POINTS:
                     ahead = q0 + (q1 - q0) * u
                     if ahead > longest:
                         ahead = longest
                     wait = (ahead - concurrency + 1) / rate if ahead >= concurrency else 0.0
-                    second.latencies.append((service + wait, weight))
+                    value = service + wait
+                    latencies[value] = latencies.get(value, 0.0) + weight
+        second.ok += ok
         self._held[model] = held
+
+    def _count_mixed(
+        self, agent: Agent, model: str, internal: str, completed: int, mix: tuple[int, int]
+    ) -> None:
+        """Completions split between REST and gRPC as the model's latest arrivals were.
+
+        A replica's queue is not tracked per protocol: the split assumes the protocols are
+        mixed evenly in it (exact while a model gets one protocol, or a steady mix). The
+        integer split carries its remainder, so the counters add up to every completion.
+        """
+        grpc, total = mix
+        served_grpc, self._mix_remainder[model] = divmod(
+            completed * grpc + self._mix_remainder.get(model, 0) % total, total
+        )
+        for method_type, n in ((REST, completed - served_grpc), (GRPC, served_grpc)):
+            if n:
+                agent.count(model, internal, SERVED_CODE[method_type], n, method_type)
 
     def _abandon(self, model: str, at: float, n: int) -> None:
         """``n`` requests will fail as timeouts at ``at``; until then Envoy still holds them."""
@@ -417,8 +514,3 @@ class TrafficEngine:
             shares[routes[(offset + j) % k]] += 1
         self._round_robin[model] = (offset + extra) % k
         return shares
-
-
-def _stochastic_round(rng: random.Random, x: float) -> int:
-    whole = math.floor(x)
-    return whole + (1 if rng.random() < x - whole else 0)

@@ -107,3 +107,22 @@ def test_a_profile_repr_rebuilds_the_profile():
 
 def test_format_duration_inverts_parse():
     assert [format_duration(s) for s in (5400, 90, 0, 1.5)] == ["1h30m", "1m30s", "0s", "1.5s"]
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 500), st.floats(0, 500), st.integers(1, 600)), min_size=1, max_size=8
+    ),
+    st.floats(-10, 5000),
+    st.floats(0, 700),
+)
+def test_requests_between_sums_every_piece_the_interval_overlaps(ramps, t0, length):
+    # the twin asks this every second: the bisection must add exactly what a scan adds
+    profile = LoadProfile(*(Ramp(a, b, d) for a, b, d in ramps))
+    t1 = t0 + length
+    scanned = 0.0
+    for start, piece in profile.pieces():
+        lo, hi = max(t0, start), min(t1, start + piece.duration)
+        if hi > lo:
+            scanned += piece.requests(lo - start, hi - start)
+    assert profile.requests_between(t0, t1) == scanned

@@ -162,3 +162,21 @@ def test_unknown_files_and_scalings(tmp_path):
         load_trace(f"{tmp_path / 't.csv'}#speed=2")
     with pytest.raises(TraceError, match="rate scale must be a number > 0"):
         load_trace(f"{tmp_path / 't.csv'}#rate=0")
+
+
+@given(
+    st.lists(st.floats(0, 100), min_size=2, max_size=20),
+    st.lists(st.tuples(st.floats(-5, 400), st.floats(0, 60)), min_size=1, max_size=30),
+)
+def test_a_replayed_series_answers_any_sequence_of_intervals_as_a_fresh_one(rates, queries):
+    # the twin's consecutive seconds reuse the last boundary: any order must answer the same
+    text = "time,m\n" + "".join(f"{20 * i},{r}\n" for i, r in enumerate(rates))
+    replayed = parse_csv(text).profiles()["m"]
+
+    def fresh(t0: float, t1: float) -> float:
+        return parse_csv(text).profiles()["m"].requests_between(t0, t1)
+
+    for t0, length in queries:
+        for start in (t0, t0 + length):  # an interval, then the one after it
+            end = start + length
+            assert replayed.requests_between(start, end) == fresh(start, end)
