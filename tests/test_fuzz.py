@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_seldon_scaling.cli import main
@@ -188,6 +188,8 @@ def parses_or_profile_error(text: object) -> None:
 
 @BOUNDED
 @given(st.lists(SEGMENTS, min_size=1, max_size=4).map(", ".join))
+@example("HOLD 0RPS 13MS")  # 13 * 0.001 is not the float 0.013 its description reads back as
+@example("hold 1rps 1234.5678s")  # six significant digits ({:g}) would lose the duration
 def test_any_profile_text_parses_or_fails_with_profile_error(text):
     parses_or_profile_error(text)
 

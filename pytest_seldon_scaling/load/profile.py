@@ -44,18 +44,28 @@ def parse_duration(value: Duration) -> float:
                 raise ProfileError(
                     f"{value!r} is not a duration (use seconds or e.g. '90s', '2m', '1h30m')"
                 ) from None
-            scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-            seconds = sum(float(n) * scale[u] for n, u in parts)
+            # ms divide (13 / 1000 is the float nearest 0.013; 13 * 0.001 is not)
+            scale = {"s": 1.0, "m": 60.0, "h": 3600.0}
+            seconds = sum(float(n) / 1000 if u == "ms" else float(n) * scale[u] for n, u in parts)
     if not math.isfinite(seconds) or seconds < 0:
         raise ProfileError(f"{value!r} is not a duration (must be finite and >= 0)")
     return seconds
+
+
+def _positional(number: float) -> str:
+    """The shortest fixed-point text that parses back to ``number`` (no exponent notation)."""
+    for digits in range(1, 40):
+        text = f"{number:.{digits}f}".rstrip("0").rstrip(".")
+        if float(text) == number:
+            return text
+    return f"{number:.60f}".rstrip("0").rstrip(".")
 
 
 def format_duration(seconds: float) -> str:
     """``"1h2m3s"`` style, the inverse of :func:`parse_duration` for whole seconds."""
     whole = round(seconds)
     if abs(seconds - whole) > 1e-9:
-        return f"{seconds:g}s"
+        return f"{_positional(seconds)}s"
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
     text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
