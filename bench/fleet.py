@@ -1,4 +1,4 @@
-"""Manifests of a fleet for the replay and tune benches: Models with HPAs on a few Servers."""
+"""Manifests of a fleet for the benches (twin, replay, tune): Models with HPAs on a few Servers."""
 
 from __future__ import annotations
 
@@ -24,8 +24,17 @@ rules:
 }
 
 
-def fleet_manifests(models: int, servers: int, average_value: float = 20) -> list[dict]:
-    """``models`` Models round-robin on ``servers`` Servers, each with a Model HPA (1..10)."""
+def fleet_manifests(
+    models: int,
+    servers: int,
+    average_value: float = 20,
+    *,
+    model_max_replicas: int = 10,
+    server_max_replicas: int | None = 12,
+) -> list[dict]:
+    """``models`` Models round-robin on ``servers`` Servers (native server autoscaling from 1 to
+    ``server_max_replicas``, unbounded for None), each with a Model HPA
+    (1..``model_max_replicas`` on ``infer_rps`` at ``average_value``)."""
     objects: list[dict] = [ADAPTER]
     names = [f"mlserver-{j}" for j in range(servers)]
     for server in names:
@@ -38,7 +47,7 @@ def fleet_manifests(models: int, servers: int, average_value: float = 20) -> lis
                     "serverConfig": "mlserver",
                     "replicas": 1,
                     "minReplicas": 1,
-                    "maxReplicas": 12,
+                    **({"maxReplicas": server_max_replicas} if server_max_replicas else {}),
                 },
             }
         )
@@ -66,7 +75,7 @@ def fleet_manifests(models: int, servers: int, average_value: float = 20) -> lis
                 "spec": {
                     "scaleTargetRef": {"apiVersion": API, "kind": "Model", "name": name},
                     "minReplicas": 1,
-                    "maxReplicas": 10,
+                    "maxReplicas": model_max_replicas,
                     "metrics": [
                         {
                             "type": "Object",

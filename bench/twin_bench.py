@@ -21,88 +21,21 @@ import resource
 import time
 import tracemalloc
 
+from fleet import fleet_manifests  # bench/ is on sys.path when run as a script
+
 from pytest_seldon_scaling.load.profile import Hold, Ramp
 from pytest_seldon_scaling.twin import TwinCluster, TwinSettings
 
-API = "mlops.seldon.io/v1alpha1"
 RPS_PER_MODEL = 100
 MODELS_PER_SERVER = 10
-ADAPTER = {
-    "apiVersion": "v1",
-    "kind": "ConfigMap",
-    "metadata": {"name": "hpa-metrics-prometheus-adapter", "namespace": "seldon-monitoring"},
-    "data": {
-        "config.yaml": """
-rules:
-- seriesQuery: '{__name__="seldon_model_infer_total",namespace!=""}'
-  resources:
-    overrides:
-      model: {group: "mlops.seldon.io", resource: "model"}
-      server: {group: "mlops.seldon.io", resource: "server"}
-      pod: {resource: "pod"}
-      namespace: {resource: "namespace"}
-  name: {matches: "seldon_model_infer_total", as: "infer_rps"}
-  metricsQuery: 'sum by (<<.GroupBy>>) (rate(<<.Series>>{<<.LabelMatchers>>}[2m]))'
-"""
-    },
-}
 
 
 def manifests(models: int) -> list[dict]:
-    servers = [f"mlserver-{i}" for i in range(max(1, models // MODELS_PER_SERVER))]
-    objects: list[dict] = [ADAPTER]
-    for server in servers:
-        objects.append(
-            {
-                "apiVersion": API,
-                "kind": "Server",
-                "metadata": {"name": server},
-                "spec": {"serverConfig": "mlserver", "replicas": 1, "minReplicas": 1},
-            }
-        )
-    for i in range(models):
-        name = f"model-{i}"
-        objects.append(
-            {
-                "apiVersion": API,
-                "kind": "Model",
-                "metadata": {"name": name},
-                "spec": {
-                    "storageUri": "gs://seldon-models/testing/iris1",
-                    "requirements": ["sklearn"],
-                    "memory": "50M",
-                    "replicas": 1,
-                    "server": servers[i % len(servers)],
-                },
-            }
-        )
-        objects.append(
-            {
-                "apiVersion": "autoscaling/v2",
-                "kind": "HorizontalPodAutoscaler",
-                "metadata": {"name": f"{name}-hpa"},
-                "spec": {
-                    "scaleTargetRef": {"apiVersion": API, "kind": "Model", "name": name},
-                    "minReplicas": 1,
-                    "maxReplicas": 5,
-                    "metrics": [
-                        {
-                            "type": "Object",
-                            "object": {
-                                "metric": {"name": "infer_rps"},
-                                "describedObject": {
-                                    "apiVersion": API,
-                                    "kind": "Model",
-                                    "name": name,
-                                },
-                                "target": {"type": "AverageValue", "averageValue": 25},
-                            },
-                        }
-                    ],
-                },
-            }
-        )
-    return objects
+    """One Server per 10 Models (no upper bound), HPAs 1..5 at averageValue 25."""
+    servers = max(1, models // MODELS_PER_SERVER)
+    return fleet_manifests(
+        models, servers, average_value=25, model_max_replicas=5, server_max_replicas=None
+    )
 
 
 def run(models: int, arrivals: str, minutes: float) -> dict:
