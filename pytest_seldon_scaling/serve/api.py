@@ -25,7 +25,7 @@ from . import metrics
 from .changes import Expired, Key, with_version
 from .live import LiveTwin
 from .mesh import Mesh
-from .objects import AGENT_METRICS_PORT, rfc3339
+from .objects import AGENT_METRICS_PORT, rfc3339, status_object
 from .resources import (
     Resource,
     api_group,
@@ -66,18 +66,7 @@ def json_reply(obj: object, status: int = 200, headers=None) -> Reply:
 
 
 def status_reply(code: int, reason: str, message: str, details: dict | None = None) -> Reply:
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }
-    if details:
-        body["details"] = details
-    return json_reply(body, code)
+    return json_reply(status_object(code, reason, message, details), code)
 
 
 def merge_patch(base: object, patch: object) -> object:

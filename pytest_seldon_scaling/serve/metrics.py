@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..hpa import MetricUnavailable
 from ..twin.adapter import AdapterRule, query_metric
 from ..twin.cluster import TwinCluster
+from .objects import status_object
 from .resources import BY_KIND
 
 GROUP = "custom.metrics.k8s.io"
@@ -75,7 +76,7 @@ def object_metric(
     kind = next((r.kind for r in BY_KIND.values() if r.plural == plural and r.group == group), None)
     rules, broken = rules_of(cluster)
     if broken:
-        return 503, _status(503, broken, "ServiceUnavailable")
+        return 503, status_object(503, "ServiceUnavailable", broken)
     names = [name]
     if name == "*" and kind is not None:
         twin_kind = BY_KIND[kind].twin_kind or ""
@@ -96,7 +97,7 @@ def object_metric(
             )
         except MetricUnavailable as error:
             if name != "*":
-                return 404, _status(404, str(error), "NotFound")
+                return 404, status_object(404, "NotFound", str(error))
             continue
         described = {
             "kind": kind or plural,
@@ -136,15 +137,3 @@ def prometheus_text(samples: list[tuple[dict[str, str], float]]) -> str:
 
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _status(code: int, message: str, reason: str) -> dict:
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-    }

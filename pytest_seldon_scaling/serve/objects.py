@@ -374,3 +374,19 @@ class Renderer:
             self._events.append((("events", namespace, obj["metadata"]["name"]), obj))
         for key, obj in self._events:
             out[key] = obj
+
+
+def status_object(code: int, reason: str, message: str, details: dict | None = None) -> dict:
+    """A ``metav1.Status`` failure, as the API server answers an error."""
+    body = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
