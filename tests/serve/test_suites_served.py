@@ -5,8 +5,9 @@ real Locust traffic through the served ``svc/seldon-mesh``. The same suites, man
 options run in-process on the twin first: every check must end the same way over HTTP.
 
 The manifests are the package defaults with a 20 s HPA scale-down stabilization window
-(``spec.behavior``, ``tests/serve/manifests``); the twin keeps its default settings (HPA sync
-15 s, scrape 15 s, pod start 20 s), so the in-process run is the same scenario.
+(``spec.behavior``, written at test time so they never drift from the defaults); the twin
+keeps its default settings (HPA sync 15 s, scrape 15 s, pod start 20 s), so the in-process run
+is the same scenario.
 Wall time: minutes (marked ``served``; run with ``pytest -m served tests/serve``).
 """
 
@@ -22,10 +23,11 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-MANIFESTS = Path(__file__).parent / "manifests"
+from pytest_seldon_scaling.resources import default_manifests
+
 OPTIONS = [
-    f"--seldon-manifests={MANIFESTS}",
     "--seldon-ramp=30s",
     "--seldon-hold=60s",
     "--seldon-convergence-time=90s",
@@ -36,12 +38,31 @@ OPTIONS = [
 SUITES = ["--pyargs", "pytest_seldon_scaling.suites"]
 
 
-def run_suites(
-    where: Path, *extra: str, timeout: float
-) -> tuple[dict, subprocess.CompletedProcess]:
+def served_manifests(where: Path) -> Path:
+    """The package defaults, every HPA with a 20 s scale-down stabilization window."""
+    where.mkdir(exist_ok=True)
+    for source in sorted(default_manifests().glob("*.yaml")):
+        documents = [d for d in yaml.safe_load_all(source.read_text()) if d]
+        for document in documents:
+            if document.get("kind") == "HorizontalPodAutoscaler":
+                document["spec"]["behavior"] = {"scaleDown": {"stabilizationWindowSeconds": 20}}
+        (where / source.name).write_text(yaml.safe_dump_all(documents, sort_keys=False))
+    return where
+
+
+def run_suites(where: Path, manifests: Path, *extra: str, timeout: float) -> dict:
     report = where / "report"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", *SUITES, *OPTIONS, f"--seldon-report={report}", *extra],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *SUITES,
+            *OPTIONS,
+            f"--seldon-manifests={manifests}",
+            f"--seldon-report={report}",
+            *extra,
+        ],
         cwd=where,
         capture_output=True,
         text=True,
@@ -70,7 +91,8 @@ def test_shipped_suites_pass_over_http_as_on_the_twin(tmp_path):
     twin_dir, served_dir = tmp_path / "twin", tmp_path / "served"
     twin_dir.mkdir()
     served_dir.mkdir()
-    on_twin = run_suites(twin_dir, "--seldon-cluster", timeout=300)
+    manifests = served_manifests(tmp_path / "manifests")
+    on_twin = run_suites(twin_dir, manifests, "--seldon-cluster", timeout=300)
     assert on_twin["summary"]["status"] == "passed", (twin_dir / "pytest.log").read_text()
 
     kubeconfig = tmp_path / "kubeconfig"
@@ -82,7 +104,7 @@ def test_shipped_suites_pass_over_http_as_on_the_twin(tmp_path):
             "twin",
             "serve",
             "--manifests",
-            str(MANIFESTS / "adapter-configmap.yaml"),
+            str(manifests / "adapter-configmap.yaml"),
             "--kubeconfig",
             str(kubeconfig),
         ],
@@ -97,6 +119,7 @@ def test_shipped_suites_pass_over_http_as_on_the_twin(tmp_path):
         started = time.monotonic()
         over_http = run_suites(
             served_dir,
+            manifests,
             "--seldon-cluster=existing",
             f"--seldon-kubeconfig={kubeconfig}",
             timeout=3600,
