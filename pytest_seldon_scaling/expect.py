@@ -795,9 +795,24 @@ def follows_hpa(
 
     series = timeline.replica_series(target)
 
+    desired_at = {sample.t: sample.desired for sample in samples}
+
     def status_at(t: float) -> int | None:
-        # what the sync read: changes recorded at its own instant are its consequences
-        before = [s for s in series if s.t < t]
+        # What the sync read: changes recorded at its own instant are its consequences. On a
+        # cluster the HPA writes /scale before its status and the two reach us on separate
+        # watches, so the sync's own rescale (and what followed it) can be recorded up to
+        # WATCH_SKEW_SECONDS before the sync: the sync happened before its rescale.
+        cut = t
+        previous = None
+        for sample in series:
+            if sample.t >= t:
+                break
+            rescaled = previous is not None and sample.spec != previous.spec
+            if rescaled and t - WATCH_SKEW_SECONDS <= sample.t and sample.spec == desired_at[t]:
+                cut = sample.t
+                break
+            previous = sample
+        before = [s for s in series if s.t < cut]
         return before[-1].status if before else None
 
     selector = ((cluster.get(target).get("status") or {}).get("selector")) or ""

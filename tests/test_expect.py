@@ -683,6 +683,24 @@ def test_follows_hpa(cluster, hpa_module):
     assert [s.predicted for s in replayed] == [1, 1, 1, 1, 3]
 
 
+def test_follows_hpa_reads_the_status_before_its_own_rescale_seen_early(cluster, hpa_module):
+    """On a cluster the HPA writes /scale before its status, and the Model's watch can deliver
+    the rescale (and the status it led to) before the HPA's: the sync at t=60 read status 1."""
+    cluster.apply(_hpa())
+    cluster.replicas(0, "model/irisa0", 1, 1)
+    cluster.objects["model/irisa0"]["status"]["selector"] = "server=mlserver"
+    for t in range(0, 61, 15):
+        metric, desired = (2.0, 1) if t < 60 else (8.5, 3)
+        cluster.timeline.record_hpa(
+            HPASample(t, "hpa/irisa0-hpa", 1, desired, {"infer_rps": metric}, {})
+        )
+    cluster.replicas(59.6, "model/irisa0", 3, 1)  # the rescale, seen 0.4 s before the sync
+    cluster.replicas(59.8, "model/irisa0", 3, 3)
+    cluster.sleep(90)
+    replayed = expect.follows_hpa(cluster, "hpa/irisa0-hpa")
+    assert [(s.predicted, s.status) for s in replayed][-1] == (3, 1)
+
+
 def test_follows_hpa_shows_the_first_divergence(cluster, hpa_module):
     with pytest.raises(expect.ExpectationFailed) as failure:
         expect.follows_hpa(_followed_cluster(cluster, desired_at_60=2), "hpa/irisa0-hpa")
