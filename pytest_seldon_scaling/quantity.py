@@ -12,6 +12,7 @@ round up to 1n, as ``ParseQuantity`` does (k8s.io/apimachinery ``pkg/api/resourc
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from decimal import Decimal
@@ -91,6 +92,14 @@ def milli_value(value: str | int | float | Fraction) -> int:
         # every HPA sync reads its metric as a float: a float's repr times 1000 has at most 21
         # digits, so Decimal (C, 28 digits) is as exact as the Fraction and several times faster
         return math.ceil(Decimal(repr(value)) * 1000)
+    if isinstance(value, str):
+        return _milli_value_of_text(value)
+    return math.ceil(parse_quantity(value) * 1000)
+
+
+# HPA targets are re-read on every sync: the text of a quantity determines its value
+@functools.lru_cache(maxsize=4096)
+def _milli_value_of_text(value: str) -> int:
     return math.ceil(parse_quantity(value) * 1000)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 
 from .conditions import (
@@ -339,8 +338,15 @@ class HPAController:
     def _normalize_with_behaviors(
         self, now: float, current: int, proposal: int, min_replicas: int, max_replicas: int
     ) -> int:
-        behavior = copy.deepcopy(self.spec["behavior"])
-        behavior["scaleDown"]["stabilizationWindowSeconds"] = self._scale_down_window()
+        # the rules read the behavior; only the scale-down window differs from the spec's
+        given = self.spec["behavior"]
+        behavior = {
+            **given,
+            "scaleDown": {
+                **given["scaleDown"],
+                "stabilizationWindowSeconds": self._scale_down_window(),
+            },
+        }
         stabilized = stabilize_recommendation_with_behaviors(
             self.recommendations or [],
             current,

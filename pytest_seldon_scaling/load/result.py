@@ -15,6 +15,7 @@ but did not take the load.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -132,24 +133,26 @@ def summarize(
     ``seconds`` carry absolute times; ``started_at`` is when the profile's second 0 began.
     The first ``skip_first`` windows are reported but not judged (users spawn, connections open).
     """
-    sent = sum(s.sent for s in seconds)
-    ok = sum(s.ok for s in seconds)
+    sent = ok = 0
     failed: dict[str, int] = {}
-    for s in seconds:
-        for code, count in s.failed.items():
-            failed[code] = failed.get(code, 0) + count
     by_offset: dict[int, int] = {}
-    for s in seconds:
+    for s in seconds:  # one pass: an hour-long run has thousands of seconds per model
+        sent += s.sent
+        ok += s.ok
+        if s.failed:
+            for code, count in s.failed.items():
+                failed[code] = failed.get(code, 0) + count
         offset = round(s.t - started_at)
         by_offset[offset] = by_offset.get(offset, 0) + s.sent
     windows: list[Window] = []
     shortfalls: list[str] = []
     start = 0.0
     index = 0
+    zeros = itertools.repeat(0)
     while start + window <= profile.duration + 1e-9:
         end = start + window
         target = profile.requests_between(start, end) / window
-        achieved = sum(by_offset.get(t, 0) for t in range(int(start), int(end))) / window
+        achieved = sum(map(by_offset.get, range(int(start), int(end)), zeros)) / window
         w = Window(start, end, target, achieved)
         windows.append(w)
         if index >= skip_first and w.short(tolerance):

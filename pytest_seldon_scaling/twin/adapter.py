@@ -108,18 +108,29 @@ class MetricsDB:
         # the series carrying that label value, so a query costs its own series, not the DB's
         # (dicts as ordered sets: series are read in scrape order, as without the index)
         self._index: dict[tuple[str, str, str], dict[tuple, None]] = {}
+        # select() results until a series appears or goes: HPAs ask the same query every sync
+        self._selected: dict[tuple[str, tuple[Matcher, ...]], list[Series]] = {}
 
     def scrape(self, t: float, samples: Iterable[tuple[Mapping[str, str], float]]) -> None:
-        for labels, value in samples:
-            key = tuple(sorted(labels.items()))
+        self.scrape_series(
+            t, [(tuple(sorted(labels.items())), labels, value) for labels, value in samples]
+        )
+
+    def scrape_series(
+        self, t: float, samples: Iterable[tuple[tuple, Mapping[str, str], float]]
+    ) -> None:
+        """:meth:`scrape` with each series' identity (its sorted label pairs) given."""
+        for key, labels, value in samples:
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = Series(dict(labels))
+                self._selected.clear()
                 for index_key in _index_keys(series.labels):
                     self._index.setdefault(index_key, {})[key] = None
             series.samples.append((t, value))
         horizon = t - self.retention
         for key in [k for k, s in self._series.items() if s.samples[-1][0] < horizon]:
+            self._selected.clear()
             for index_key in _index_keys(self._series.pop(key).labels):
                 keys = self._index[index_key]
                 del keys[key]
@@ -130,6 +141,13 @@ class MetricsDB:
                 series.samples.popleft()
 
     def select(self, name: str, matchers: Sequence[Matcher]) -> list[Series]:
+        key = (name, tuple(matchers))
+        selected = self._selected.get(key)
+        if selected is None:
+            selected = self._selected[key] = self._select(name, matchers)
+        return selected
+
+    def _select(self, name: str, matchers: Sequence[Matcher]) -> list[Series]:
         buckets = [
             self._index.get((name, m.label, m.value), {})
             for m in matchers
@@ -212,6 +230,76 @@ def _irate(samples: Sequence[tuple[float, float]], start: float, end: float) -> 
     return increase / (t1 - t0)
 
 
+@dataclass(frozen=True)
+class MetricQuery:
+    """The adapter's query for one custom metric of one object: the rule that serves it and
+    the series matchers (the rule's own, the object's label, namespace and selector)."""
+
+    rule: AdapterRule
+    matchers: tuple[Matcher, ...]
+    metric: str
+    resource: str
+    name: str
+
+
+def resolve_query(
+    rules: Sequence[AdapterRule],
+    metric: str,
+    *,
+    group: str,
+    resource: str,
+    name: str,
+    namespace: str,
+    selector: Mapping[str, str] | None = None,
+) -> MetricQuery:
+    """The query the adapter runs for ``<resource>/<name>/<metric>`` (a pure function of the
+    rules and the request, so callers may keep it while neither changes).
+
+    Raises :class:`MetricUnavailable` (the HPA's FailedGetObjectMetric) when no rule serves
+    the metric for that resource.
+    """
+    candidates = [r for r in rules if r.metric_name() == metric]
+    rule = next((r for r in candidates if r.label_for(group, resource)), None)
+    if rule is None:
+        raise MetricUnavailable(
+            f'unable to get metric {metric}: no adapter rule serves "{metric}" for '
+            f"{resource}.{group or 'core'}"
+            + ("" if rules else " (no Prometheus Adapter ConfigMap applied)")
+        )
+    label = rule.label_for(group, resource)
+    matchers = [*list(rule.series_matchers), Matcher(label, "=", name)]
+    namespace_label = rule.label_for("", "namespace")
+    if namespace_label:
+        matchers.append(Matcher(namespace_label, "=", namespace))
+    matchers += [Matcher(k, "=", str(v)) for k, v in (selector or {}).items()]
+    return MetricQuery(rule, tuple(matchers), metric, resource, name)
+
+
+def evaluate_query(query: MetricQuery, db: MetricsDB, now: float) -> float:
+    """Run ``query`` over the scraped samples at ``now``: the value the metrics API returns.
+
+    Raises :class:`MetricUnavailable` when the query returns no series.
+    """
+    rule = query.rule
+    values = []
+    for series in db.select(rule.series, query.matchers):
+        if rule.function == "irate":
+            value = _irate(series.samples, now - rule.window, now)
+        else:
+            value = extrapolated_rate(
+                series.samples, now - rule.window, now, is_rate=rule.function == "rate"
+            )
+        if value is not None:
+            values.append(value)
+    if not values:
+        raise MetricUnavailable(
+            f"unable to get metric {query.metric}: the server could not find the metric "
+            f"{query.metric} for {query.resource} {query.name}"
+        )
+    aggregate = {"sum": sum, "max": max, "min": min, "avg": lambda v: sum(v) / len(v)}
+    return float(aggregate[rule.aggregation](values))
+
+
 def query_metric(
     rules: Sequence[AdapterRule],
     db: MetricsDB,
@@ -229,34 +317,13 @@ def query_metric(
     Raises :class:`MetricUnavailable` (the HPA's FailedGetObjectMetric) when no rule serves
     the metric for that resource, or the query returns no series.
     """
-    candidates = [r for r in rules if r.metric_name() == metric]
-    rule = next((r for r in candidates if r.label_for(group, resource)), None)
-    if rule is None:
-        raise MetricUnavailable(
-            f'unable to get metric {metric}: no adapter rule serves "{metric}" for '
-            f"{resource}.{group or 'core'}"
-            + ("" if rules else " (no Prometheus Adapter ConfigMap applied)")
-        )
-    label = rule.label_for(group, resource)
-    matchers = [*list(rule.series_matchers), Matcher(label, "=", name)]
-    namespace_label = rule.label_for("", "namespace")
-    if namespace_label:
-        matchers.append(Matcher(namespace_label, "=", namespace))
-    matchers += [Matcher(k, "=", str(v)) for k, v in (selector or {}).items()]
-    values = []
-    for series in db.select(rule.series, matchers):
-        if rule.function == "irate":
-            value = _irate(series.samples, now - rule.window, now)
-        else:
-            value = extrapolated_rate(
-                series.samples, now - rule.window, now, is_rate=rule.function == "rate"
-            )
-        if value is not None:
-            values.append(value)
-    if not values:
-        raise MetricUnavailable(
-            f"unable to get metric {metric}: the server could not find the metric {metric} "
-            f"for {resource} {name}"
-        )
-    aggregate = {"sum": sum, "max": max, "min": min, "avg": lambda v: sum(v) / len(v)}
-    return float(aggregate[rule.aggregation](values))
+    query = resolve_query(
+        rules,
+        metric,
+        group=group,
+        resource=resource,
+        name=name,
+        namespace=namespace,
+        selector=selector,
+    )
+    return evaluate_query(query, db, now)

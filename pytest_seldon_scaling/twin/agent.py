@@ -120,6 +120,10 @@ class Agent:
     counters: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
     lag: dict[str, int] = field(default_factory=dict)
     last_used: dict[str, float] = field(default_factory=dict)
+    # per (namespace, pod, counter key): the series identity and labels a scrape reports
+    _labelled: dict[tuple, tuple[tuple, dict[str, str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def available_memory(self) -> int:
@@ -131,6 +135,12 @@ class Agent:
         self.counters[key] = self.counters.get(key, 0) + n
 
     def samples(self, namespace: str, pod: str) -> list[tuple[dict[str, str], float]]:
+        """The agent's ``/metrics``: (labels, value) per series."""
+        return [(labels, value) for _, labels, value in self.series(namespace, pod)]
+
+    def series(self, namespace: str, pod: str) -> list[tuple[tuple, dict[str, str], float]]:
+        """(identity, labels, value) per series, the identity being the sorted label pairs
+        Prometheus keys a series by (kept per counter: a scrape reads every one)."""
         base = {
             "namespace": namespace,
             "pod": pod,
@@ -140,19 +150,27 @@ class Agent:
             "server": self.server,
             "server_replica": str(self.index),
         }
-        out: list[tuple[dict[str, str], float]] = []
-        for (model, internal, method_type, code), value in sorted(self.counters.items()):
-            labels = {
-                **base,
-                "__name__": INFER_TOTAL,
-                "model": model,
-                "model_internal": internal,
-                "method_type": method_type,
-                "code": code,
-            }
-            out.append((labels, float(value)))
+        out: list[tuple[tuple, dict[str, str], float]] = []
+        for counter, value in sorted(self.counters.items()):
+            labelled = self._labelled.get((namespace, pod, counter))
+            if labelled is None:
+                model, internal, method_type, code = counter
+                labels = {
+                    **base,
+                    "__name__": INFER_TOTAL,
+                    "model": model,
+                    "model_internal": internal,
+                    "method_type": method_type,
+                    "code": code,
+                }
+                labelled = self._labelled[(namespace, pod, counter)] = (
+                    tuple(sorted(labels.items())),
+                    labels,
+                )
+            out.append((*labelled, float(value)))
         for internal in sorted(self.loaded):
-            out.append(({**base, "__name__": LOADED_GAUGE, "model_internal": internal}, 1.0))
+            labels = {**base, "__name__": LOADED_GAUGE, "model_internal": internal}
+            out.append((tuple(sorted(labels.items())), labels, 1.0))
         return out
 
 

@@ -188,6 +188,7 @@ class TwinCluster:
             else Nodes(self.env, node_pools, self.timeline.record_event),
         )
         self.scheduler = self.controller.scheduler
+        self.traffic.track_lag = self.scheduler.model_autoscaling
         self._rules: list[AdapterRule] = []
         self._rules_error: str | None = None
         self._selected_statefulsets: dict[str, list[str]] = {}
@@ -404,8 +405,8 @@ class TwinCluster:
             for statefulset in self.controller.statefulsets.values():
                 for pod in statefulset.pods.values():
                     if pod.connected:
-                        samples += pod.agent.samples(self.namespace, pod.name)
-            self.metrics.scrape(self.env.now, samples)
+                        samples += pod.agent.series(self.namespace, pod.name)
+            self.metrics.scrape_series(self.env.now, samples)
 
 
 def _labels(server: str) -> dict[str, str]:

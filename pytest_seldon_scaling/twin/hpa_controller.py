@@ -2,7 +2,8 @@
 
 Each HPA is synced when it is created and then every ``hpa_sync_period`` seconds. A sync reads
 the target's ``/scale`` (Model or Server), asks the Prometheus Adapter for every metric
-(:func:`.adapter.query_metric` over the scraped agent counters), lists the namespace's pods
+(:func:`.adapter.resolve_query` once per rules and spec, then
+:func:`.adapter.evaluate_query` over the scraped agent counters), lists the namespace's pods
 (the Model selector ``server=<name>`` matches none, the Server selector
 ``seldon-server-name=<name>`` matches the server pods), runs
 :meth:`pytest_seldon_scaling.hpa.HPAController.sync`, writes ``spec.replicas`` through the
@@ -20,7 +21,7 @@ import simpy
 from ..cluster import ClusterError
 from ..hpa import HPAController, HPAError, MetricUnavailable, Pod
 from ..timeline import HPASample, Timeline
-from .adapter import AdapterRule, MetricsDB, query_metric
+from .adapter import AdapterRule, MetricQuery, MetricsDB, evaluate_query, resolve_query
 from .controller import timestamp
 from .settings import TwinSettings
 from .store import ObjectStore
@@ -54,13 +55,17 @@ class HPAControllers:
         # every reconcile), so the ambiguity check costs the distinct selectors, not every HPA.
         self._selector_of: dict[str, str] = {}
         self._hpas_by_selector: dict[str, set[str]] = {}
+        self._selectors: list[str] | None = None  # the keys above, until they change
+        # per controller: (rules, spec.metrics, their resolved adapter queries)
+        self._queries: dict[int, tuple[list[AdapterRule], list, list]] = {}
         store.watch(self._on_change)
 
     def _on_change(self, event: str, ref: str, obj: dict) -> None:
         if not ref.startswith("hpa/"):
             return
         if event == "DELETED":
-            self.controllers.pop(ref, None)
+            controller = self.controllers.pop(ref, None)
+            self._queries.pop(id(controller), None)
             self._put_selector(ref, None)
             return
         controller = self.controllers.get(ref)
@@ -95,13 +100,32 @@ class HPAControllers:
 
     def _observations(self, controller: HPAController) -> list[object]:
         rules, broken = self.rules()
+        metrics = controller.spec.get("metrics") or []
+        cached = self._queries.get(id(controller))
+        if cached is None or cached[0] is not rules or cached[1] is not metrics:
+            cached = (rules, metrics, self._resolve(rules, broken, metrics))
+            self._queries[id(controller)] = cached
         observations: list[object] = []
-        for metric in controller.spec.get("metrics") or []:
+        for query in cached[2]:
+            if isinstance(query, MetricQuery):
+                try:
+                    observations.append(evaluate_query(query, self.metrics, self.env.now))
+                except MetricUnavailable as error:
+                    observations.append(error)
+            else:
+                observations.append(query)
+        return observations
+
+    def _resolve(
+        self, rules: list[AdapterRule], broken: str | None, metrics: list
+    ) -> list[MetricQuery | MetricUnavailable]:
+        """Per ``spec.metrics`` entry, the adapter query serving it, or why none can (kept
+        while the adapter's rules and the HPA's spec stay the same objects)."""
+        resolved: list[MetricQuery | MetricUnavailable] = []
+        for metric in metrics:
             kind = metric.get("type")
             if kind != "Object":
-                observations.append(
-                    MetricUnavailable(f"{kind} metrics are not modelled by the twin")
-                )
+                resolved.append(MetricUnavailable(f"{kind} metrics are not modelled by the twin"))
                 continue
             source = metric.get("object") or {}
             described = source.get("describedObject") or {}
@@ -110,14 +134,12 @@ class HPAControllers:
             name = (source.get("metric") or {}).get("name", "")
             selector = ((source.get("metric") or {}).get("selector") or {}).get("matchLabels")
             if broken:
-                observations.append(MetricUnavailable(broken))
+                resolved.append(MetricUnavailable(broken))
                 continue
             try:
-                observations.append(
-                    query_metric(
+                resolved.append(
+                    resolve_query(
                         rules,
-                        self.metrics,
-                        self.env.now,
                         name,
                         group=group,
                         resource=str(described.get("kind", "")),
@@ -127,22 +149,34 @@ class HPAControllers:
                     )
                 )
             except MetricUnavailable as error:
-                observations.append(error)
-        return observations
+                resolved.append(error)
+        return resolved
 
     def _put_selector(self, ref: str, selector: str | None) -> None:
-        old = self._selector_of.pop(ref, None)
+        old = self._selector_of.get(ref)
+        if old == (selector or None):
+            return
         if old is not None:
+            del self._selector_of[ref]
             holders = self._hpas_by_selector[old]
             holders.discard(ref)
             if not holders:
                 del self._hpas_by_selector[old]
+                self._selectors = None
         if selector:
             self._selector_of[ref] = selector
+            if selector not in self._hpas_by_selector:
+                self._selectors = None
             self._hpas_by_selector.setdefault(selector, set()).add(ref)
 
     def _other_selectors(self, ref: str) -> list[str]:
-        return [s for s, holders in self._hpas_by_selector.items() if holders - {ref}]
+        """Selectors some other HPA holds (a selector only ``ref`` holds is not another's)."""
+        if self._selectors is None:
+            self._selectors = list(self._hpas_by_selector)
+        own = self._selector_of.get(ref)
+        if own is not None and self._hpas_by_selector[own] == {ref}:
+            return [s for s in self._selectors if s != own]
+        return self._selectors
 
     def sync(self, ref: str, controller: HPAController) -> None:
         target_ref, scale = self._target(controller)
@@ -169,7 +203,7 @@ class HPAControllers:
             condition["lastTransitionTime"] = timestamp(condition["lastTransitionTime"])
         if "lastScaleTime" in status:
             status["lastScaleTime"] = timestamp(status["lastScaleTime"])
-        self.store.set_status(ref, status)
+        self.store.set_status(ref, status, handed_over=True)
         self.timeline.record_hpa(
             HPASample(
                 self.env.now,

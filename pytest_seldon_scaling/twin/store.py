@@ -126,12 +126,16 @@ class ObjectStore:
         self._notify("MODIFIED", ref_of(obj), obj)
         return True
 
-    def set_status(self, ref: str, status: dict) -> None:
-        """Replace ``status`` (a status-subresource write: generation unchanged)."""
+    def set_status(self, ref: str, status: dict, *, handed_over: bool = False) -> None:
+        """Replace ``status`` (a status-subresource write: generation unchanged).
+
+        ``handed_over``: the caller built ``status`` for this write and keeps no reference to
+        it, so the store keeps it as it is instead of a copy (the HPA writes one every sync).
+        """
         obj = self._objects.get(_normal(ref))
         if obj is None or obj.get("status") == status:
             return
-        obj["status"] = _copy(status)
+        obj["status"] = status if handed_over else _copy(status)
         self._bump(obj)
 
     def add_finalizer(self, ref: str, finalizer: str) -> None:

@@ -65,7 +65,6 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import simpy
 
@@ -111,13 +110,23 @@ def poisson(rng: random.Random, lam: float) -> int:
             return k
 
 
-@dataclass
 class Queue:
-    """One model replica: requests waiting (``waiting``) and in service at the last instant."""
+    """One model replica: requests waiting and in service at the last instant.
 
-    waiting: int = 0
-    in_service: int = 0
-    carry: float = 0.0
+    A queue lives no longer than its pod: :meth:`TrafficEngine.drop` removes it when the pod
+    (or the model on it) goes, so the agent found when it was made stays the replica's agent.
+    """
+
+    __slots__ = ("agent", "carry", "in_service", "internal", "key", "waiting")
+
+    def __init__(self, agent: Agent | None, model: str, internal: str) -> None:
+        self.waiting = 0
+        self.in_service = 0
+        self.carry = 0.0
+        self.agent = agent
+        self.internal = internal
+        # the agent's counter a completion increments while the model gets REST only
+        self.key = (model, internal, REST, SERVED_CODE[REST])
 
 
 class Second:
@@ -193,11 +202,11 @@ class LoadRunHandle:
         # set by the engine: the client's timeout, and how many requests have no outcome yet
         self.deadline = 0.0
         self.outstanding: Callable[[], int] = lambda: 0
+        self.state: ModelTraffic | None = None  # the engine's record of the model, once started
+        # fixed for the run: the engine reads them every interval
+        self.duration = profile.duration
+        self.end = started_at + profile.duration
         self._until = math.ceil(self.end) + 1
-
-    @property
-    def end(self) -> float:
-        return self.started_at + self.profile.duration
 
     @property
     def done(self) -> bool:
@@ -218,6 +227,50 @@ class LoadRunHandle:
         return summarize(self.model, self.profile, self.seconds(), started_at=self.started_at)
 
 
+class ModelTraffic:
+    """What the engine keeps for one model: its routes, replica queues and current second."""
+
+    __slots__ = (
+        "abandoning",
+        "arrived",
+        "constants",
+        "deadlines",
+        "grpc_arrived",
+        "held",
+        "mix",
+        "mix_remainder",
+        "name",
+        "offset",
+        "orphans",
+        "queues",
+        "routes",
+        "second",
+        "spec",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.routes: tuple[Route, ...] = ()
+        self.queues: dict[Route, Queue] = {}
+        # replicas that left the routes with requests still queued: they drain, getting nothing
+        self.orphans: list[Route] = []
+        self.offset = 0  # Envoy's round-robin position
+        self.held = 0  # what the queues held after the last interval
+        # requests that will miss their deadline: (when the client gives up, how many)
+        self.deadlines: deque[tuple[float, int]] = deque()
+        self.abandoning = 0
+        # (gRPC, all) requests of the latest interval with arrivals, once gRPC load was seen,
+        # and the remainder of the integer split of completions between protocols
+        self.mix: tuple[int, int] | None = None
+        self.mix_remainder = 0
+        self.second: Second | None = None
+        # arrivals (all, and gRPC) of the interval being processed, None without a run
+        self.arrived: int | None = None
+        self.grpc_arrived: int | None = None
+        self.spec: object = None  # the service entry ``constants`` were computed from
+        self.constants: tuple[float, int, float, int] | None = None
+
+
 class TrafficEngine:
     """Arrivals, routing and queueing for every model with load on it."""
 
@@ -234,26 +287,24 @@ class TrafficEngine:
         self.rng = rng
         self.timeline = timeline
         self.agent_of = agent_of
-        self.routes: dict[str, list[Route]] = {}
-        self.queues: dict[str, dict[Route, Queue]] = {}
+        # the routes of every model (read by the served seldon-mesh)
+        self.routes: dict[str, tuple[Route, ...]] = {}
         self.runs: list[LoadRunHandle] = []
-        self._round_robin: dict[str, int] = {}
-        # requests that will miss their deadline: (when the client gives up, how many), per model
-        self._deadlines: dict[str, deque[tuple[float, int]]] = {}
-        self._abandoning: dict[str, int] = {}
-        self._held: dict[str, int] = {}
-        self._seconds: dict[str, Second] = {}
-        self._last = 0.0
-        self._ticking = False
         # per model (service time, workers per replica) in place of the settings' defaults,
         # e.g. from a calibrated service profile
         self.service: dict[str, tuple[float, int]] = {}
-        self._constants_of: dict[str, tuple[object, tuple[float, int, float, int]]] = {}
+        # the agents' lag and last-used statistics feed only 2.9's lag autoscaling: kept when on
+        self.track_lag = True
+        self._models: dict[str, ModelTraffic] = {}
+        self._last = 0.0
+        self._ticking = False
         self._limit = settings.envoy_max_connections + settings.envoy_max_pending_requests
-        # models that ever had gRPC load: (gRPC, all) requests of the latest interval with
-        # arrivals, and the remainder of the integer split of completions between protocols
-        self._mix: dict[str, tuple[int, int]] = {}
-        self._mix_remainder: dict[str, int] = {}
+
+    def _model(self, name: str) -> ModelTraffic:
+        state = self._models.get(name)
+        if state is None:
+            state = self._models[name] = ModelTraffic(name)
+        return state
 
     # -- inputs ----------------------------------------------------------------------------
 
@@ -261,6 +312,7 @@ class TrafficEngine:
         self.advance(self.env.now)
         run.deadline = self.settings.request_timeout_seconds
         run.outstanding = lambda: self.outstanding(run.model)
+        run.state = self._model(run.model)
         self.runs.append(run)
         if not self._ticking:
             self._ticking = True
@@ -268,29 +320,34 @@ class TrafficEngine:
 
     def set_routes(self, model: str, routes: list[Route]) -> None:
         self.advance(self.env.now)
-        self.routes[model] = list(routes)
+        state = self._model(model)
+        current = state.routes = self.routes[model] = tuple(routes)
+        state.orphans = [route for route in state.queues if route not in current]
 
     def drop(self, server: str, index: int, internal: str | None) -> None:
         """A replica (or one model on it) is gone: what is queued or in service there fails."""
         self.advance(self.env.now)
-        for model, queues in self.queues.items():
+        for state in self._models.values():
+            queues = state.queues
             for route in [r for r in queues if r[0] == server and r[1] == index]:
                 if internal is not None and route[2] != internal:
                     continue
                 queue = queues.pop(route)
                 lost = queue.waiting + queue.in_service
                 if lost:
-                    self._second(model, self.env.now).fail(lost)
+                    self._second(state, self.env.now).fail(lost)
 
     def outstanding(self, model: str) -> int:
         """Requests to ``model`` without an outcome yet: queued, in service, timing out."""
-        queues = self.queues.get(model, {}).values()
-        return self._abandoning.get(model, 0) + sum(q.waiting + q.in_service for q in queues)
+        state = self._models.get(model)
+        if state is None:
+            return 0
+        return state.abandoning + sum(q.waiting + q.in_service for q in state.queues.values())
 
     # -- time ------------------------------------------------------------------------------
 
     def _tick(self):
-        while self.runs or any(self.queues.values()) or any(self._deadlines.values()):
+        while self.runs or any(s.queues or s.deadlines for s in self._models.values()):
             yield self.env.timeout(math.floor(self.env.now) + 1 - self.env.now)
             self.advance(self.env.now)
             self._flush(int(self.env.now))
@@ -299,18 +356,20 @@ class TrafficEngine:
         self._ticking = False
 
     def _flush(self, before: float) -> None:
-        for model, second in list(self._seconds.items()):
-            if second.t < before:
-                self.timeline.record_traffic(second.row(model))
-                del self._seconds[model]
+        record = self.timeline.record_traffic
+        for state in self._models.values():
+            second = state.second
+            if second is not None and second.t < before:
+                record(second.row(state.name))
+                state.second = None
 
-    def _second(self, model: str, t: float) -> Second:
-        second = self._seconds.get(model)
+    def _second(self, state: ModelTraffic, t: float) -> Second:
+        second = state.second
         index = math.floor(t)
         if second is None or second.t != index:
             if second is not None:
-                self.timeline.record_traffic(second.row(model))
-            second = self._seconds[model] = Second(index)
+                self.timeline.record_traffic(second.row(state.name))
+            second = state.second = Second(index)
         return second
 
     def advance(self, t: float) -> None:
@@ -320,51 +379,68 @@ class TrafficEngine:
             return
         self._last = t
         dt = t - start
-        arrivals: dict[str, int] = {}
-        grpc: dict[str, int] = {}
-        index = math.floor(start)
-        seconds = self._seconds
+        floor = math.floor
+        index = floor(start)
         paced = self.settings.arrivals != "poisson"
+        # runs of one profile started together (a fleet under the same load) expect the same
+        expected_of: dict[tuple[int, float], float] = {}
+        random = self.rng.random
         for run in self.runs:
-            offset0 = start - run.started_at
-            offset1 = min(t, run.end) - run.started_at
-            if offset1 <= 0 or offset0 >= run.profile.duration:
+            started_at = run.started_at
+            offset0 = start - started_at
+            end = run.end
+            offset1 = (t if t < end else end) - started_at
+            if offset1 <= 0 or offset0 >= run.duration:
                 continue
-            expected = run.profile.requests_between(max(0.0, offset0), offset1)
-            model = run.model
-            second = seconds.get(model)
+            key = (id(run.profile), started_at)
+            expected = expected_of.get(key)
+            if expected is None:
+                expected = expected_of[key] = run.profile.requests_between(
+                    offset0 if offset0 > 0 else 0.0, offset1
+                )
+            state = run.state
+            second = state.second
             if second is None or second.t != index:
-                second = self._second(model, start)
+                second = self._second(state, start)
             second.target += expected  # summed over the second: the target rps
             if paced:
                 carry = run.carry
                 if carry is None:
-                    carry = self.rng.random()
-                n = math.floor(expected + carry)
+                    carry = random()
+                n = floor(expected + carry)
                 run.carry = expected + carry - n
             else:
                 n = poisson(self.rng, expected)
-            arrivals[model] = arrivals.get(model, 0) + n
+            arrived = state.arrived
+            state.arrived = n if arrived is None else arrived + n
             if run.protocol == GRPC:
-                grpc[model] = grpc.get(model, 0) + n
-        for model, total in arrivals.items():
-            if total and (model in grpc or model in self._mix):
-                self._mix[model] = (grpc.get(model, 0), total)
-        for model, due in self._deadlines.items():
+                grpc = state.grpc_arrived
+                state.grpc_arrived = n if grpc is None else grpc + n
+        for state in self._models.values():
+            arrived = state.arrived
+            if arrived is None and not state.queues and not state.deadlines:
+                continue
+            state.arrived = None
+            grpc = state.grpc_arrived
+            if grpc is not None or state.mix is not None:
+                # once a model had gRPC load, completions split as its latest arrivals did
+                state.grpc_arrived = None
+                if arrived:
+                    state.mix = (grpc or 0, arrived)
+            due = state.deadlines
             while due and due[0][0] < t:
                 _, n = due.popleft()
-                self._abandoning[model] -= n
-                self._second(model, start).fail(n, TIMEOUT)
-        busy = [m for m, q in self.queues.items() if q and m not in arrivals]
-        for model in sorted([*arrivals, *busy]) if busy else sorted(arrivals):
-            self._serve(model, arrivals.get(model, 0), start, dt)
+                state.abandoning -= n
+                self._second(state, start).fail(n, TIMEOUT)
+            if arrived is not None or state.queues:
+                self._serve(state, arrived or 0, start, dt)
 
-    def _constants(self, model: str) -> tuple[float, int, float, int]:
+    def _constants(self, state: ModelTraffic) -> tuple[float, int, float, int]:
         """(service time, workers, completions per second, longest queue within the deadline)."""
-        spec = self.service.get(model)
-        cached = self._constants_of.get(model)
-        if cached is not None and cached[0] is spec:
-            return cached[1]
+        spec = self.service.get(state.name)
+        constants = state.constants
+        if constants is not None and state.spec is spec:
+            return constants
         service, concurrency = spec or (
             self.settings.service_time_seconds,
             self.settings.concurrency_per_replica,
@@ -373,30 +449,37 @@ class TrafficEngine:
         # the longest queue ahead of a request that still answers within the client's deadline
         deadline = self.settings.request_timeout_seconds
         longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
-        constants = (service, concurrency, rate, longest)
-        self._constants_of[model] = (spec, constants)
+        constants = state.constants = (service, concurrency, rate, longest)
+        state.spec = spec
         return constants
 
-    def _serve(self, model: str, n: int, start: float, dt: float) -> None:
-        second = self._second(model, start)
+    def _serve(self, state: ModelTraffic, n: int, start: float, dt: float) -> None:
+        second = state.second
+        if second is None or second.t != math.floor(start):
+            second = self._second(state, start)
         second.sent += n
-        routes = self.routes.get(model) or []
-        if n and not routes:
+        routes = state.routes
+        k = len(routes)
+        if n and not k:
             second.fail(n)
             n = 0
-        queues = self.queues.get(model)
-        if queues is None:
-            queues = self.queues[model] = {}
-        service, concurrency, rate, longest = self._constants(model)
-        # ``_held`` (what the queues held last time, never less than now) spares the exact count
-        if n and n + self._held.get(model, 0) + self._abandoning.get(model, 0) > self._limit:
+        queues = state.queues
+        service, concurrency, rate, longest = self._constants(state)
+        # ``held`` (what the queues held last time, never less than now) spares the exact count
+        if n and n + state.held + state.abandoning > self._limit:
             # Envoy's circuit breaker: what the model's cluster cannot hold is refused at once
             draining = sum(math.floor(rate * dt + q.carry) for q in queues.values())
-            room = max(0, self._limit - self.outstanding(model) + draining)
+            room = max(0, self._limit - self.outstanding(state.name) + draining)
             if n > room:
                 second.fail(n - room)
                 n = room
-        shares = self._split(model, n, routes)
+        # Envoy's round robin: every route gets ``base``, ``extra`` routes from the model's
+        # offset one more
+        base, extra = divmod(n, k) if n else (0, 0)
+        offset = state.offset
+        if extra:
+            state.offset = (offset + extra) % k
+        model = state.name
         deadline = self.settings.request_timeout_seconds
         # per interval, not per route: what every replica of the model shares
         drained = rate * dt
@@ -406,79 +489,98 @@ class TrafficEngine:
         random = self.rng.random
         floor = math.floor
         latencies = second.latencies
-        mix = self._mix.get(model)
-        held = 0
-        ok = 0
-        for route in [*routes, *(r for r in queues if r not in shares)]:
-            a = shares.get(route, 0)
+        mix = state.mix
+        held = ok = unqueued = 0
+        track_lag = self.track_lag
+        orphans = state.orphans
+        for j, route in enumerate((*routes, *orphans) if orphans else routes):
+            a = (base + 1 if (j - offset) % k < extra else base) if j < k else 0
             queue = queues.get(route)
             if queue is None:
                 if not a:
                     continue
-                queue = queues[route] = Queue()
+                queue = queues[route] = Queue(self.agent_of(route[0], route[1]), model, route[2])
+            elif queue.agent is None:
+                # made while its pod was gone (a route not yet resynced): the pod may be back
+                queue.agent = self.agent_of(route[0], route[1])
             done_first = queue.in_service
-            capacity = drained + queue.carry - done_first
             q0 = queue.waiting
-            backlog = q0 + a
-            served = floor(capacity)
-            if served < 0:
-                served = 0
-            if backlog < served:
-                served = backlog
-            queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
-            q1 = backlog - served
-            # FIFO at a constant rate: the newest requests beyond ``longest`` miss the deadline
-            late = q1 - longest
-            if late > 0:
-                late = a if late > a else late
-                queue.waiting = q1 - late
-                self._abandon(model, gives_up_at, late)
+            capacity = drained + queue.carry - done_first
+            if not q0 and a <= capacity:
+                # nothing waits: every arrival is served within the interval, at service time
+                served = a
+                queue.carry = 0.0
+                late = waiting = 0
+                unqueued += a
             else:
-                late = 0
-                queue.waiting = q1
+                backlog = q0 + a
+                served = floor(capacity)
+                if served < 0:
+                    served = 0
+                if backlog < served:
+                    served = backlog
+                queue.carry = min(1.0, capacity - served) if backlog > served else 0.0
+                q1 = backlog - served
+                # FIFO at a constant rate: the newest requests beyond ``longest`` miss the
+                # deadline
+                late = q1 - longest
+                if late > 0:
+                    late = a if late > a else late
+                    waiting = queue.waiting = q1 - late
+                    self._abandon(state, gives_up_at, late)
+                else:
+                    late = 0
+                    waiting = queue.waiting = q1
+                answered = a - late
+                if answered > 0:
+                    if q0 < concurrency and q1 < concurrency:
+                        unqueued += answered
+                    else:
+                        weight = answered / len(SAMPLE_POINTS)
+                        for u in SAMPLE_POINTS:
+                            ahead = q0 + (q1 - q0) * u
+                            if ahead > longest:
+                                ahead = longest
+                            wait = (ahead - concurrency + 1) / rate if ahead >= concurrency else 0.0
+                            value = service + wait
+                            latencies[value] = latencies.get(value, 0.0) + weight
             # stochastic rounding of what is still in service at the end of the interval
             x = served * in_service_share
-            whole = floor(x)
+            whole = int(x)
             in_service = queue.in_service = whole + (1 if random() < x - whole else 0)
             completed = done_first + served - in_service
             ok += completed
-            held += queue.waiting + in_service
-            if not (queue.waiting or in_service or route in shares):
+            held += waiting + in_service
+            if not (waiting or in_service or a):
                 del queues[route]
-            agent = self.agent_of(route[0], route[1])
-            internal = route[2]
-            if agent is not None:
-                if completed:
-                    if mix is None:
-                        key = (model, internal, REST, "200")
-                        counters = agent.counters
-                        counters[key] = counters.get(key, 0) + completed
-                    else:
-                        self._count_mixed(agent, model, internal, completed, mix)
+            agent = queue.agent
+            if agent is None:
+                continue
+            if completed:
+                if mix is None:
+                    counters = agent.counters
+                    key = queue.key
+                    counters[key] = counters.get(key, 0) + completed
+                else:
+                    self._count_mixed(agent, state, queue.internal, completed, mix)
+            if track_lag:
+                internal = queue.internal
                 lag = agent.lag
-                lag[internal] = max(0, lag.get(internal, 0) + a - late - completed)
+                backlog = lag.get(internal, 0) + a - late - completed
+                lag[internal] = backlog if backlog > 0 else 0
                 if a:
                     agent.last_used[internal] = used_at
-            answered = a - late
-            if answered <= 0:
-                continue
-            if q0 < concurrency and q1 < concurrency:
-                # no point of the interval waits: one entry carries the four equal samples
-                latencies[service] = latencies.get(service, 0.0) + float(answered)
-            else:
-                weight = answered / len(SAMPLE_POINTS)
-                for u in SAMPLE_POINTS:
-                    ahead = q0 + (q1 - q0) * u
-                    if ahead > longest:
-                        ahead = longest
-                    wait = (ahead - concurrency + 1) / rate if ahead >= concurrency else 0.0
-                    value = service + wait
-                    latencies[value] = latencies.get(value, 0.0) + weight
+        if unqueued:
+            # no point of the interval waited: one entry carries their four equal samples
+            latencies[service] = latencies.get(service, 0.0) + unqueued
         second.ok += ok
-        self._held[model] = held
+        state.held = held
+        if orphans and all(route not in queues for route in orphans):
+            state.orphans = []
 
+    @staticmethod
     def _count_mixed(
-        self, agent: Agent, model: str, internal: str, completed: int, mix: tuple[int, int]
+        agent: Agent, state: ModelTraffic, internal: str, completed: int, mix: tuple[int, int]
     ) -> None:
         """Completions split between REST and gRPC as the model's latest arrivals were.
 
@@ -487,30 +589,19 @@ class TrafficEngine:
         integer split carries its remainder, so the counters add up to every completion.
         """
         grpc, total = mix
-        served_grpc, self._mix_remainder[model] = divmod(
-            completed * grpc + self._mix_remainder.get(model, 0) % total, total
+        served_grpc, state.mix_remainder = divmod(
+            completed * grpc + state.mix_remainder % total, total
         )
         for method_type, n in ((REST, completed - served_grpc), (GRPC, served_grpc)):
             if n:
-                agent.count(model, internal, SERVED_CODE[method_type], n, method_type)
+                agent.count(state.name, internal, SERVED_CODE[method_type], n, method_type)
 
-    def _abandon(self, model: str, at: float, n: int) -> None:
+    @staticmethod
+    def _abandon(state: ModelTraffic, at: float, n: int) -> None:
         """``n`` requests will fail as timeouts at ``at``; until then Envoy still holds them."""
-        due = self._deadlines.setdefault(model, deque())
+        due = state.deadlines
         if due and due[-1][0] == at:
             due[-1] = (at, due[-1][1] + n)
         else:
             due.append((at, n))
-        self._abandoning[model] = self._abandoning.get(model, 0) + n
-
-    def _split(self, model: str, n: int, routes: list[Route]) -> dict[Route, int]:
-        if not n or not routes:
-            return {}
-        k = len(routes)
-        base, extra = divmod(n, k)
-        offset = self._round_robin.get(model, 0)
-        shares = {route: base for route in routes}
-        for j in range(extra):
-            shares[routes[(offset + j) % k]] += 1
-        self._round_robin[model] = (offset + extra) % k
-        return shares
+        state.abandoning += n
