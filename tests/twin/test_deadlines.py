@@ -85,3 +85,16 @@ def test_overload_fails_the_model_hpa_suite_on_the_twin(pytester, timeout, code)
         ["*FAILED*MHPA-03*", f"*requests to iris-shared failed in the whole run (*x {code})*"]
     )
     assert result.ret == 1
+
+
+def test_a_backlog_drains_at_the_replicas_rate_once_arrivals_stop():
+    # no breaker, a deadline far away: 5 s at twice the capacity leave ~2000 queued
+    settings = TwinSettings(
+        request_timeout_seconds=60.0, envoy_max_connections=10**9, envoy_max_pending_requests=0
+    )
+    cluster, run, result = overloaded(settings, "hold 800rps 5s")
+    after = [s for s in run.seconds() if s.t >= run.started_at + 6]
+    assert result.ok == result.sent  # every request answered, within the deadline
+    assert len(after) >= 4  # the backlog takes ~5 s more
+    assert all(s.sent == 0 and s.ok <= CAPACITY + 1 for s in after)
+    cluster.close()
