@@ -413,6 +413,7 @@ def _open_kube(run: SeldonRun) -> SeldonCluster:
             kubectl_binary=settings.kubectl_binary,
             helm_binary=settings.helm_binary,
             cluster_name=settings.cluster_name,
+            request_timeout=settings.request_timeout,
         )
     except PreflightFailed as failed:
         reason = f"--seldon-cluster={settings.cluster} cannot run here: {failed}"

@@ -92,14 +92,15 @@ def milli_value(value: str | int | float | Fraction) -> int:
         # every HPA sync reads its metric as a float: a float's repr times 1000 has at most 21
         # digits, so Decimal (C, 28 digits) is as exact as the Fraction and several times faster
         return math.ceil(Decimal(repr(value)) * 1000)
-    if isinstance(value, str):
-        return _milli_value_of_text(value)
+    if isinstance(value, (str, int)):
+        return _milli_value_as_written(value)
     return math.ceil(parse_quantity(value) * 1000)
 
 
-# HPA targets are re-read on every sync: the text of a quantity determines its value
+# HPA targets are re-read on every sync: a quantity as written (text or integer) determines
+# its value, and the exact Fraction arithmetic is slow
 @functools.lru_cache(maxsize=4096)
-def _milli_value_of_text(value: str) -> int:
+def _milli_value_as_written(value: str | int) -> int:
     return math.ceil(parse_quantity(value) * 1000)
 
 

@@ -84,6 +84,7 @@ class KubeCluster:
         adapter: tuple[str, str] | None = None,
         adapter_timeout: float = 300.0,
         run_id: str | None = None,
+        request_timeout: float = 10.0,
     ) -> None:
         self.api = api
         self.backend = backend
@@ -95,6 +96,7 @@ class KubeCluster:
         self.preflight = preflight or PreflightReport([])
         self.timeline = Timeline()
         self.delete_timeout = delete_timeout
+        self.request_timeout = request_timeout  # what Locust waits for each answer
         self.created: list[str] = []
         self._kubectl = kubectl_binary
         self._kubeconfig = kubeconfig
@@ -512,6 +514,7 @@ class KubeCluster:
             timeline=self.timeline,
             clock=self.now,
             artifacts_dir=artifacts,
+            timeout=self.request_timeout,
         )
         self._loads.append(run)
         return run

@@ -58,11 +58,13 @@ def open_kube_cluster(
     cluster_name: str | None = None,
     ready_timeout: float = 900.0,
     lock_timeout: float = 3600.0,
+    request_timeout: float = 10.0,
 ) -> KubeCluster:
     """A :class:`KubeCluster` on a fresh/reused kind cluster or an existing cluster.
 
     ``keep`` keeps a kind cluster this run created; the objects the run creates are removed
     at close either way (keeping the cluster is not keeping one test's objects for the next).
+    ``request_timeout``: the seconds Locust waits for each inference answer.
 
     Raises :class:`PreflightFailed` (reasons, one per missing piece) when it cannot be used.
     """
@@ -77,6 +79,7 @@ def open_kube_cluster(
             seed=seed,
             kubectl=resolve_binary("kubectl", kubectl_binary),
             lock_timeout=lock_timeout,
+            request_timeout=request_timeout,
         )
     if mode != "kind":
         raise ValueError(f"mode must be 'kind' or 'existing', not {mode!r}")
@@ -133,6 +136,7 @@ def open_kube_cluster(
             adapter=(settings.monitoring_namespace, ADAPTER_DEPLOYMENT)
             if settings.monitoring
             else None,
+            request_timeout=request_timeout,
         )
     except BaseException:
         handle.release()
@@ -154,6 +158,7 @@ def _open_existing(
     report_dir: Path | None,
     seed: int | None,
     kubectl: str | None,
+    request_timeout: float,
     lock_timeout: float,
 ) -> KubeCluster:
     try:
@@ -192,6 +197,7 @@ def _open_existing(
         kube_context=kube_context,
         preflight=PreflightReport([*checks, kubectl_check]),
         on_close=lease.release,
+        request_timeout=request_timeout,
     )
     try:
         cluster.remove_leftovers()  # only now: the lease says no other run is using the namespace

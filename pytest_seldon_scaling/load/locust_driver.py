@@ -519,12 +519,16 @@ def start_locust_load(
     artifacts_dir: Path | None = None,
     grace: float = 30.0,
     progress: Progress | None = None,
+    timeout: float | None = None,
 ) -> LocustLoadRun:
     """Start Locust sending V2 inference requests to ``model`` at ``host``, following ``profile``.
 
     Returns once Locust runs and the run's second 0 is chosen (``started_at``, on ``clock``);
     rows then stream into ``run.seconds()`` and ``timeline`` as each second completes. See the
-    module docstring for the modes and for remote workers on Kubernetes.
+    module docstring for the modes and for remote workers on Kubernetes. ``timeout``: the
+    seconds each request waits for its answer (default :func:`request_timeout` of ``grace``;
+    the plugin passes ``--seldon-request-timeout``, so a real cluster and the twin judge
+    requests by the same deadline).
     Raises :class:`~pytest_seldon_scaling.extras.MissingExtra` without the ``[load]`` extra.
     """
     require("real load with Locust", "load")
@@ -542,6 +546,12 @@ def start_locust_load(
         raise ValueError("workers and expect_remote_workers must be >= 0")
     if grace <= 0:
         raise ValueError(f"grace must be > 0 seconds, not {grace!r}")
+    if timeout is None:
+        timeout = request_timeout(grace)
+    elif not 0 < timeout < math.inf:
+        raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
+    # the last requests' answers (or timeouts) must come within the grace after the profile
+    grace = max(grace, timeout)
     body = request_body(payload)
     progress = progress or _stderr
     if clock is None:
@@ -564,7 +574,7 @@ def start_locust_load(
         "profile": profile.to_dict(),
         "body": body,
         "headers": {"Content-Type": "application/json", "Seldon-Model": model, **(headers or {})},
-        "timeout": request_timeout(grace),
+        "timeout": timeout,
         "max_lag": MAX_LAG,
         "grace": grace,
         "processes": processes,

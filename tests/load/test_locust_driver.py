@@ -91,6 +91,7 @@ def test_a_bad_payload_file_is_named(tmp_path):
         ({"profile": LoadProfile()}, "non-empty LoadProfile"),
         ({"workers": -1}, "must be >= 0"),
         ({"grace": 0}, "grace must be > 0"),
+        ({"timeout": 0}, "timeout must be > 0"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_starts(kwargs, complaint):
@@ -189,6 +190,19 @@ def test_a_short_run_streams_every_second_and_keeps_locust_out_of_this_process(t
     for artifact in ("locust_html", "locust_stats_csv", "locust_log"):
         assert Path(result.artifacts[artifact]).is_file()
     assert any(line.startswith("[load] Locust running (local runner)") for line in lines)
+
+
+def test_answers_slower_than_the_given_timeout_fail(tmp_path):
+    # 1 s answers: within the default deadline for grace=6 (2 s), beyond the 0.3 s asked for
+    with minimal_endpoint(tmp_path / "endpoint", delay_ms=1000) as server:
+        run = start_locust_load(
+            server.url, "iris", LoadProfile(Hold(5, 2)), grace=6, progress=quiet,
+            artifacts_dir=tmp_path / "artifacts", timeout=0.3,
+        )  # fmt: skip
+        result = run.wait()
+    assert result.sent == 10 and result.ok == 0
+    assert result.failed_total == 10, result.failed
+    assert not result.target_reached
 
 
 @pytest.mark.live
