@@ -48,11 +48,15 @@ def stabilize_recommendation(
     Returns the stabilized count and the new history (the proposal overwrites the last entry
     older than the window, else is appended).
     """
-    history = _recommendations(recommendations)
     highest = proposal
     cutoff = now - window
     old_index = None
-    for index, rec in enumerate(history):
+    history: list[Recommendation] = []
+    # one pass: this runs on every sync of every HPA without a behavior
+    for index, rec in enumerate(recommendations):
+        if not isinstance(rec, Recommendation):
+            rec = Recommendation(int(rec[0]), float(rec[1]))
+        history.append(rec)
         if rec.timestamp < cutoff:
             old_index = index
         elif rec.replicas > highest:

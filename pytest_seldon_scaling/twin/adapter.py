@@ -141,7 +141,7 @@ class MetricsDB:
                 series.samples.popleft()
 
     def select(self, name: str, matchers: Sequence[Matcher]) -> list[Series]:
-        key = (name, tuple(matchers))
+        key = (name, matchers if isinstance(matchers, tuple) else tuple(matchers))
         selected = self._selected.get(key)
         if selected is None:
             selected = self._selected[key] = self._select(name, matchers)
