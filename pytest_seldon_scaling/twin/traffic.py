@@ -17,7 +17,9 @@ unload). Inside an interval nothing about routing changes, so:
 * each model replica is a queue with ``concurrency`` workers and a constant service time:
   it completes at most ``concurrency / service_time`` requests per second (fractions carried
   over), the rest wait; requests that arrived during the last service time of the interval are
-  still *in service* at its end and complete at the start of the next one;
+  still *in service* at its end and complete at the start of the next one; a calibrated
+  :class:`ServiceTime` also gives the latencies of requests that do not queue as points of
+  the measured service-time distribution;
 * latency = service time + the queue ahead of the request divided by the completion rate,
   evaluated at points spread over the interval; percentiles per second come from those points
   weighted by arrivals.
@@ -65,6 +67,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
+from typing import NamedTuple
 
 import simpy
 
@@ -75,6 +78,8 @@ from .agent import GRPC, REST, SERVED_CODE, Agent
 from .settings import TwinSettings
 
 Route = tuple[str, int, str]  # (server, replica index, model_internal)
+# (service time, workers, completions per second, longest queue, unqueued latency points)
+Constants = tuple[float, int, float, int, tuple[tuple[float, float], ...]]
 UNAVAILABLE = "503"
 TIMEOUT = "timeout"  # the client gave up: no HTTP status, as Locust records a network timeout
 SAMPLE_POINTS = (0.125, 0.375, 0.625, 0.875)
@@ -110,6 +115,22 @@ def poisson(rng: random.Random, lam: float) -> int:
             return k
 
 
+class ServiceTime(NamedTuple):
+    """How one replica serves a model (``TrafficEngine.service``, e.g. from a calibrated
+    service profile).
+
+    ``seconds`` per request on each of ``workers``: the replica completes at most
+    ``workers / seconds`` requests a second. ``latencies``: ``(seconds, share)`` points of the
+    service-time distribution a request that does not queue sees (shares summing to 1), so a
+    second's percentiles follow the measured ones; empty means every such request takes
+    ``seconds``. A queued request's latency is its wait plus ``seconds``.
+    """
+
+    seconds: float
+    workers: int
+    latencies: tuple[tuple[float, float], ...] = ()
+
+
 class Queue:
     """One model replica: requests waiting and in service at the last instant.
 
@@ -134,8 +155,9 @@ class Second:
 
     Latencies are kept as weight per distinct value: an unloaded replica adds the same value
     (its service time) every interval, so a second holds a handful of entries, not one per
-    route and interval. Weights are whole or quarter requests, so their sums are exact in
-    any order and the percentiles equal those of the unaggregated samples.
+    route and interval. With the default constant service time, weights are whole or
+    quarter requests, so their sums are exact in any order and the percentiles equal those of
+    the unaggregated samples.
     """
 
     __slots__ = ("failed", "latencies", "ok", "sent", "t", "target")
@@ -268,7 +290,7 @@ class ModelTraffic:
         self.arrived: int | None = None
         self.grpc_arrived: int | None = None
         self.spec: object = None  # the service entry ``constants`` were computed from
-        self.constants: tuple[float, int, float, int] | None = None
+        self.constants: Constants | None = None
 
 
 class TrafficEngine:
@@ -290,9 +312,9 @@ class TrafficEngine:
         # the routes of every model (read by the served seldon-mesh)
         self.routes: dict[str, tuple[Route, ...]] = {}
         self.runs: list[LoadRunHandle] = []
-        # per model (service time, workers per replica) in place of the settings' defaults,
-        # e.g. from a calibrated service profile
-        self.service: dict[str, tuple[float, int]] = {}
+        # per model, how a replica serves it in place of the settings' defaults (a
+        # ServiceTime, or a (seconds, workers) pair)
+        self.service: dict[str, ServiceTime | tuple[float, int]] = {}
         # the agents' lag and last-used statistics feed only 2.9's lag autoscaling: kept when on
         self.track_lag = True
         self._models: dict[str, ModelTraffic] = {}
@@ -435,21 +457,27 @@ class TrafficEngine:
             if arrived is not None or state.queues:
                 self._serve(state, arrived or 0, start, dt)
 
-    def _constants(self, state: ModelTraffic) -> tuple[float, int, float, int]:
-        """(service time, workers, completions per second, longest queue within the deadline)."""
+    def _constants(self, state: ModelTraffic) -> Constants:
+        """(service time, workers, completions per second, longest queue within the deadline,
+        the latency points of a request that does not queue)."""
         spec = self.service.get(state.name)
         constants = state.constants
         if constants is not None and state.spec is spec:
             return constants
-        service, concurrency = spec or (
-            self.settings.service_time_seconds,
-            self.settings.concurrency_per_replica,
+        service, concurrency, points = ServiceTime(
+            *(spec or (self.settings.service_time_seconds, self.settings.concurrency_per_replica))
         )
         rate = concurrency / service
         # the longest queue ahead of a request that still answers within the client's deadline
         deadline = self.settings.request_timeout_seconds
         longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
-        constants = state.constants = (service, concurrency, rate, longest)
+        constants = state.constants = (
+            service,
+            concurrency,
+            rate,
+            longest,
+            tuple(points) or ((service, 1.0),),
+        )
         state.spec = spec
         return constants
 
@@ -464,7 +492,7 @@ class TrafficEngine:
             second.fail(n)
             n = 0
         queues = state.queues
-        service, concurrency, rate, longest = self._constants(state)
+        service, concurrency, rate, longest, points = self._constants(state)
         # ``held`` (what the queues held last time, never less than now) spares the exact count
         if n and n + state.held + state.abandoning > self._limit:
             # Envoy's circuit breaker: what the model's cluster cannot hold is refused at once
@@ -571,8 +599,10 @@ class TrafficEngine:
                 if a:
                     agent.last_used[internal] = used_at
         if unqueued:
-            # no point of the interval waited: one entry carries their four equal samples
-            latencies[service] = latencies.get(service, 0.0) + unqueued
+            # no point of the interval waited: their four equal samples, at each point of the
+            # service-time distribution
+            for value, share in points:
+                latencies[value] = latencies.get(value, 0.0) + unqueued * share
         second.ok += ok
         state.held = held
         if orphans and all(route not in queues for route in orphans):

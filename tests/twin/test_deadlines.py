@@ -98,3 +98,20 @@ def test_a_backlog_drains_at_the_replicas_rate_once_arrivals_stop():
     assert len(after) >= 4  # the backlog takes ~5 s more
     assert all(s.sent == 0 and s.ok <= CAPACITY + 1 for s in after)
     cluster.close()
+
+
+def test_a_measured_service_time_distribution_sets_the_percentiles_of_unqueued_requests():
+    from pytest_seldon_scaling.twin.traffic import ServiceTime
+
+    cluster = TwinCluster()
+    cluster.apply(server(replicas=1), model("iris"))
+    cluster.wait_until(is_available(cluster, "iris"), 120, what="iris available")
+    # p50 20 ms, p95 60 ms, p99 150 ms on 4 workers at 25 ms each: 160 rps per replica
+    points = ((0.020, 0.90), (0.060, 0.08), (0.150, 0.02))
+    cluster.traffic.service["iris"] = ServiceTime(0.025, 4, points)
+    run = cluster.load("iris", "hold 50rps 30s")
+    result = run.wait()
+    assert result.failed_total == 0
+    steady = [s for s in run.seconds() if s.sent == 50]
+    assert steady and all((s.p50_ms, s.p95_ms, s.p99_ms) == (20, 60, 150) for s in steady)
+    cluster.close()
