@@ -92,8 +92,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "request-timeout",
-        "the twin's load client per-request timeout: an answer later than this is a failed "
-        "request (the Locust driver on real clusters keeps its own 10s)",
+        "per-request timeout of the load client (the twin's, and Locust's on kind and "
+        "existing clusters): an answer later than this is a failed request",
         "10s",
         metavar="DURATION",
     ),
