@@ -46,6 +46,8 @@ EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @functools.lru_cache(maxsize=1024)  # every HPA sync formats the same few instants
+# every HPA status write renders its conditions' transition times, which rarely change
+@functools.lru_cache(maxsize=4096)
 def timestamp(t: float) -> str:
     """RFC 3339 time of a virtual instant (the twin's clock starts at 2026-01-01T00:00:00Z)."""
     return (EPOCH + timedelta(seconds=t)).strftime("%Y-%m-%dT%H:%M:%SZ")
