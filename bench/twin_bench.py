@@ -11,6 +11,10 @@ of the machine), the CPU cost per model-second (flat when the twin scales linear
 memory a scenario keeps: the timeline's JSON size per Model (what a report stores) and the
 Python allocations traced while it ran (``--trace``, which slows the run several times).
 Target: 100 Models × 1 h under 5 s of wall-clock time on an unloaded machine.
+
+``--memory 1,4`` adds a table of one scenario run for 1 and 4 simulated hours (10 Models,
+traced): a report's JSON per Model stays at its cap while the run grows, and the traced memory
+per model-hour falls (the timeline keeps traffic column-wise, see ``timeline.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import json
 import resource
 import time
 import tracemalloc
+from collections.abc import Sequence
 
 from fleet import fleet_manifests  # bench/ is on sys.path when run as a script
 
@@ -50,7 +55,7 @@ def run(models: int, arrivals: str, minutes: float) -> dict:
     runs = [cluster.load(f"model-{i}", profile) for i in range(models)]
     results = [r.wait() for r in runs]
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    report_bytes = len(json.dumps(cluster.timeline.to_dict()))
+    report_bytes = len(json.dumps(cluster.timeline.to_dict(), separators=(",", ":")))
     return {
         "models": models,
         "simulated": cluster.now(),
@@ -65,6 +70,32 @@ def run(models: int, arrivals: str, minutes: float) -> dict:
     }
 
 
+def memory_table(models: int, arrivals: str, hours: Sequence[float]) -> list[str]:
+    """One scenario of ``models`` Models run for each of ``hours``, traced: what its report
+    keeps per Model and the Python memory it took (peak traced) per model-hour."""
+    header = ("models", "sim h", "report KiB/model", "traced MiB", "traced MiB/model-h")
+    rows = []
+    for length in hours:
+        tracemalloc.start()
+        figures = run(models, arrivals, length * 60)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        rows.append(
+            (
+                str(models),
+                f"{length:g}",
+                f"{figures['report_kib_per_model']:.0f}",
+                f"{peak:.1f}",
+                f"{peak / (models * length):.2f}",
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    return [
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True))
+        for line in (header, *rows)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="10,40,100,400", help="comma-separated counts")
@@ -72,6 +103,11 @@ def main() -> None:
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals")
     parser.add_argument(
         "--trace", action="store_true", help="also measure Python allocations (slow runs)"
+    )
+    parser.add_argument(
+        "--memory",
+        metavar="HOURS",
+        help="also run 10 Models for each of these simulated hours (e.g. 1,4), traced",
     )
     args = parser.parse_args()
     arrivals = "poisson" if args.poisson else "paced"
@@ -123,6 +159,10 @@ def main() -> None:
     if hundred and args.minutes == 60.0:
         wall = float(hundred[0][3])
         print(f"target 100 Models × 1 h under 5 s wall: {'met' if wall < 5 else 'NOT met'}")
+    if args.memory:
+        print("\nmemory per scenario (report JSON as written; peak traced allocations):")
+        hours = [float(h) for h in args.memory.split(",")]
+        print("\n".join(memory_table(10, arrivals, hours)))
 
 
 if __name__ == "__main__":
