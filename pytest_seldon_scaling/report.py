@@ -117,13 +117,21 @@ class RunFacts:
 
 @dataclass
 class ScenarioRecord:
-    """One scenario's timeline and the load results of its runs."""
+    """One scenario's timeline and the load results of its runs.
+
+    The timeline is kept as the report keeps it (:meth:`Timeline.downsampled`): a session
+    holds its scenarios until it writes the report, and each then costs a bounded size,
+    however long it ran (its checks read the whole timeline before it is recorded).
+    """
 
     name: str
     timeline: Timeline
     loads: list[LoadResult | dict] = field(default_factory=list)
     approach: str = ""
     description: str = ""
+
+    def __post_init__(self) -> None:
+        self.timeline = self.timeline.downsampled()
 
     def to_dict(self) -> dict:
         return {

@@ -21,7 +21,7 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # Rows per model a report keeps. A chart's plot area is 888 px wide: more points than pixels
 # draw nothing more, and the report's size stops growing with the run's length.
@@ -444,6 +444,11 @@ class Timeline:
         self._replicas_by_ref[ref].append(sample)
 
     def record_hpa(self, sample: HPASample) -> None:
+        samples = self._hpa_by_ref.get(sample.ref)
+        if samples and samples[-1].conditions == sample.conditions:
+            # an HPA's conditions seldom change from one sync to the next: one dict for a run
+            # of equal ones (about a third of a sample's memory)
+            sample = replace(sample, conditions=samples[-1].conditions)
         self.hpa.append(sample)
         self._hpa_by_ref[sample.ref].append(sample)
 

@@ -222,3 +222,13 @@ def test_a_report_says_how_many_hpa_syncs_it_kept():
     data = timeline.to_dict()
     assert len(data["hpa"]) == 360 and data["hpa_recorded"] == {"hpa/m": 1000}
     assert Timeline.from_dict(data).to_dict() == data
+
+
+def test_equal_hpa_conditions_share_one_dict():
+    timeline = Timeline()
+    able = {"AbleToScale": ("True", "ReadyForNewScale")}
+    for t, conditions in ((0, able), (15, dict(able)), (30, {})):
+        timeline.record_hpa(HPASample(t, "hpa/m", 1, 1, {}, conditions))
+    first, second, third = timeline.hpa_for("hpa/m")
+    assert second.conditions is first.conditions and third.conditions == {}
+    assert [s.t for s in timeline.hpa] == [0, 15, 30]

@@ -50,6 +50,13 @@ def test_a_long_scenario_is_stored_per_bucket_and_drawn_as_rates(tmp_path, facts
     assert max(y for _, y in series["m p99"]) == 900.0  # the worst second is never averaged
 
 
+def test_a_recorded_scenario_keeps_only_what_its_report_keeps():
+    scenario = long_scenario()  # the session holds it until the report is written
+    assert scenario.timeline.traffic_bucket == 10
+    assert len(scenario.timeline.traffic_for("m")) == 720
+    assert len(scenario.timeline.hpa_for("hpa/m")) == 360
+
+
 def test_a_bucket_bar_spans_its_bucket(tmp_path, facts):
     html = report.render_html(facts, [], [long_scenario()])
     bars = re.search(r'data-label="failed requests/s">(.*?)</g>', html)[1]
