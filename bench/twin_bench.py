@@ -20,6 +20,7 @@ per model-hour falls (the timeline keeps traffic column-wise, see ``timeline.py`
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import time
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 from fleet import fleet_manifests  # bench/ is on sys.path when run as a script
 
 from pytest_seldon_scaling.load.profile import Hold, Ramp
+from pytest_seldon_scaling.report import ScenarioRecord
 from pytest_seldon_scaling.twin import TwinCluster, TwinSettings
 
 RPS_PER_MODEL = 100
@@ -67,19 +69,33 @@ def run(models: int, arrivals: str, minutes: float) -> dict:
             cluster.get(f"model/model-{i}")["status"]["availableReplicas"] for i in range(models)
         ),
         "report_kib_per_model": report_bytes / 1024 / models,
+        "timeline": cluster.timeline,
     }
 
 
 def memory_table(models: int, arrivals: str, hours: Sequence[float]) -> list[str]:
     """One scenario of ``models`` Models run for each of ``hours``, traced: what its report
-    keeps per Model and the Python memory it took (peak traced) per model-hour."""
-    header = ("models", "sim h", "report KiB/model", "traced MiB", "traced MiB/model-h")
+    keeps per Model, the Python memory it took (peak traced) per model-hour, and what a
+    session holds of it once recorded (a ScenarioRecord, until the report is written)."""
+    header = (
+        "models",
+        "sim h",
+        "report KiB/model",
+        "traced MiB",
+        "traced MiB/model-h",
+        "recorded KiB/model",
+    )
     rows = []
     for length in hours:
+        gc.collect()
         tracemalloc.start()
         figures = run(models, arrivals, length * 60)
         peak = tracemalloc.get_traced_memory()[1] / 2**20
+        record = ScenarioRecord("bench", figures.pop("timeline"))
+        gc.collect()  # the twin and its timeline are gone: what is left is the record
+        recorded = tracemalloc.get_traced_memory()[0] / 1024
         tracemalloc.stop()
+        del record
         rows.append(
             (
                 str(models),
@@ -87,6 +103,7 @@ def memory_table(models: int, arrivals: str, hours: Sequence[float]) -> list[str
                 f"{figures['report_kib_per_model']:.0f}",
                 f"{peak:.1f}",
                 f"{peak / (models * length):.2f}",
+                f"{recorded / models:.0f}",
             )
         )
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
