@@ -18,6 +18,7 @@ import bisect
 import heapq
 import itertools
 import math
+import operator
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -105,7 +106,9 @@ class Event:
 
 
 _LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
-_NONE = math.nan  # a latency column's "no latency" (no request completed that second)
+# a latency column's "no latency" (no request completed that second): below every latency,
+# so a bucket's worst is the max of its slice
+_NONE = -math.inf
 
 
 class _TrafficColumns:
@@ -220,7 +223,7 @@ class _TrafficColumns:
             "failed": _failed_columns(self.failed, n),
         }
         for name in _LATENCIES:
-            data[name] = [None if v != v else v for v in getattr(self, name)[:n]]  # NaN: none
+            data[name] = [None if v == _NONE else v for v in getattr(self, name)[:n]]
         if self.seconds is not None:
             data["seconds"] = self.seconds[:n].tolist()
         return data
@@ -269,7 +272,7 @@ class _TrafficColumns:
 
 
 def _latency(value: float) -> float | None:
-    return None if value != value else value  # NaN is "no latency"
+    return None if value == _NONE else value
 
 
 def _failed_columns(failed: dict[int, dict[str, int]], n: int) -> dict[str, list[int]]:
@@ -295,45 +298,34 @@ def bucket_traffic(columns: _TrafficColumns, width: int) -> _TrafficColumns:
     """
     out = _TrafficColumns()
     out.seconds = array("q")
-    t, target, sent, ok = columns.t, columns.target_rps, columns.sent, columns.ok
-    seconds, failed = columns.seconds, columns.failed
-    latencies = [getattr(columns, name) for name in _LATENCIES]
-    current = None
-    weighted = 0.0
-    worst: list[float] = []
-    for i in range(len(t)):
-        start = t[i] // width * width
-        n = 1 if seconds is None else seconds[i]
-        if start != current:
-            if current is not None:
-                _close_bucket(out, current, weighted, worst)
-            current, weighted, worst = start, 0.0, [_NONE] * len(_LATENCIES)
-            out.sent.append(0)
-            out.ok.append(0)
-            out.seconds.append(0)
-        last = len(out.sent) - 1
-        out.sent[last] += sent[i]
-        out.ok[last] += ok[i]
-        out.seconds[last] += n
-        weighted += target[i] * n
-        for k, column in enumerate(latencies):
-            value = column[i]
-            if value == value and not value <= worst[k]:  # NaN never compares: a first value
-                worst[k] = value
-        if i in failed:
-            counts = out.failed.setdefault(last, {})
-            for code, count in failed[i].items():
+    t, target, seconds, n = columns.t, columns.target_rps, columns.seconds, len(columns.t)
+    failed = sorted(i for i in columns.failed if i < n)
+    next_failed = 0
+    low = 0
+    while low < n:  # one bucket a turn; each sum and max over a slice runs in C
+        start = t[low] // width * width
+        high = bisect.bisect_left(t, start + width, low, n)
+        if seconds is None:
+            covered, weighted = high - low, sum(target[low:high])
+        else:
+            covered = sum(seconds[low:high])
+            weighted = sum(map(operator.mul, target[low:high], seconds[low:high]))
+        out.sent.append(sum(columns.sent[low:high]))
+        out.ok.append(sum(columns.ok[low:high]))
+        out.seconds.append(covered)
+        out.target_rps.append(weighted / covered)
+        for name in _LATENCIES:
+            getattr(out, name).append(max(getattr(columns, name)[low:high]))
+        counts: dict[str, int] = {}
+        while next_failed < len(failed) and failed[next_failed] < high:
+            for code, count in columns.failed[failed[next_failed]].items():
                 counts[code] = counts.get(code, 0) + count
-    if current is not None:
-        _close_bucket(out, current, weighted, worst)
+            next_failed += 1
+        if counts:
+            out.failed[len(out.t)] = counts
+        out.t.append(start)
+        low = high
     return out
-
-
-def _close_bucket(out: _TrafficColumns, start: int, weighted: float, worst: list[float]) -> None:
-    out.target_rps.append(weighted / out.seconds[len(out.seconds) - 1])
-    for name, value in zip(_LATENCIES, worst, strict=True):
-        getattr(out, name).append(value)
-    out.t.append(start)
 
 
 def bucket_width(spans: Iterable[tuple[int, int]], current: int, max_points: int) -> int:

@@ -232,3 +232,14 @@ def test_equal_hpa_conditions_share_one_dict():
     first, second, third = timeline.hpa_for("hpa/m")
     assert second.conditions is first.conditions and third.conditions == {}
     assert [s.t for s in timeline.hpa] == [0, 15, 30]
+
+
+@given(st.lists(st.integers(1, 3), max_size=300), st.integers(2, 120))
+def test_thinning_keeps_at_most_cap_samples_and_all_decisions_that_fit(desired, cap):
+    samples = [hpa_sample(15 * i, d) for i, d in enumerate(desired)]
+    kept = thin_samples(samples, cap)
+    assert len(kept) == min(cap, len(samples))
+    assert [s.t for s in kept] == sorted({s.t for s in kept})
+    changes = [s for i, s in enumerate(samples) if i == 0 or s.desired != samples[i - 1].desired]
+    if len(changes) < cap:  # the last sample takes a place too
+        assert all(s in kept for s in changes)
