@@ -109,12 +109,13 @@ _LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
 # a latency column's "no latency" (no request completed that second): below every latency,
 # so a bucket's worst is the max of its slice
 _NONE = -math.inf
+_REQUIRED = object()  # a column a report must have
 
 
 class _TrafficColumns:
-    """One model's traffic rows as parallel arrays: ~56 bytes a row instead of a
-    :class:`TrafficSecond` object's ~500. ``failed`` holds only rows with failures (most have
-    none); ``seconds`` exists only once a row covers more than one second.
+    """One model's traffic rows as parallel arrays: ~60 bytes a row instead of a
+    :class:`TrafficSecond` object's ~300 (tracemalloc). ``failed`` holds only rows with
+    failures (most have none); ``seconds`` exists only once a row covers more than one second.
 
     ``t`` is appended last, and readers take ``len(t)`` rows: the Locust driver records from its
     reader thread, and a query from the test's thread then sees whole rows only.
@@ -155,14 +156,8 @@ class _TrafficColumns:
     def rows(self, model: str, low: int = 0, high: int | None = None) -> list[TrafficSecond]:
         """Rows ``low`` to ``high`` (exclusive) as :class:`TrafficSecond` objects."""
         high = len(self.t) if high is None else min(high, len(self.t))
-        t, target, sent, ok = self.t, self.target_rps, self.sent, self.ok
-        p50, p95, p99, failed, seconds = (
-            self.p50_ms,
-            self.p95_ms,
-            self.p99_ms,
-            self.failed,
-            self.seconds,
-        )
+        t, target, sent, ok, failed = self.t, self.target_rps, self.sent, self.ok, self.failed
+        p50, p95, p99, seconds = self.p50_ms, self.p95_ms, self.p99_ms, self.seconds
         return [
             TrafficSecond(
                 t[i],
@@ -234,12 +229,12 @@ class _TrafficColumns:
         columns = cls()
         model, n = data.get("model"), len(data["t"])
 
-        def column(name: str, default: object = None) -> list:
+        def column(name: str, default: object = _REQUIRED) -> list:
             values = data.get(name)
-            if values is None and default is not None:
-                return [default] * n
-            if values is None:
+            if values is None and default is _REQUIRED:
                 raise ValueError(f"traffic of model {model!r}: no {name} column")
+            if values is None:
+                return [default] * n
             if len(values) != n:
                 raise ValueError(
                     f"traffic of model {model!r}: {name} has {len(values)} values, t has {n}"
@@ -250,12 +245,8 @@ class _TrafficColumns:
         columns.sent = array("q", column("sent", 0))
         columns.ok = array("q", column("ok", 0))
         for name in _LATENCIES:
-            values = data.get(name) or [None] * n
+            values = column(name, None)
             setattr(columns, name, array("d", [_NONE if v is None else v for v in values]))
-            if len(values) != n:
-                raise ValueError(
-                    f"traffic of model {model!r}: {name} has {len(values)} values, t has {n}"
-                )
         for code, counts in (data.get("failed") or {}).items():
             if len(counts) != n:
                 raise ValueError(
