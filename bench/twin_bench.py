@@ -11,19 +11,26 @@ of the machine), the CPU cost per model-second (flat when the twin scales linear
 memory a scenario keeps: the timeline's JSON size per Model (what a report stores) and the
 Python allocations traced while it ran (``--trace``, which slows the run several times).
 Target: 100 Models × 1 h under 5 s of wall-clock time on an unloaded machine.
+
+``--memory 1,4`` adds a table of one scenario run for 1 and 4 simulated hours (10 Models,
+traced): a report's JSON per Model stays at its cap while the run grows, and the traced memory
+per model-hour falls (the timeline keeps traffic column-wise, see ``timeline.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import time
 import tracemalloc
+from collections.abc import Sequence
 
 from fleet import fleet_manifests  # bench/ is on sys.path when run as a script
 
 from pytest_seldon_scaling.load.profile import Hold, Ramp
+from pytest_seldon_scaling.report import ScenarioRecord
 from pytest_seldon_scaling.twin import TwinCluster, TwinSettings
 
 RPS_PER_MODEL = 100
@@ -50,7 +57,7 @@ def run(models: int, arrivals: str, minutes: float) -> dict:
     runs = [cluster.load(f"model-{i}", profile) for i in range(models)]
     results = [r.wait() for r in runs]
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    report_bytes = len(json.dumps(cluster.timeline.to_dict()))
+    report_bytes = len(json.dumps(cluster.timeline.to_dict(), separators=(",", ":")))
     return {
         "models": models,
         "simulated": cluster.now(),
@@ -62,7 +69,48 @@ def run(models: int, arrivals: str, minutes: float) -> dict:
             cluster.get(f"model/model-{i}")["status"]["availableReplicas"] for i in range(models)
         ),
         "report_kib_per_model": report_bytes / 1024 / models,
+        "timeline": cluster.timeline,
     }
+
+
+def memory_table(models: int, arrivals: str, hours: Sequence[float]) -> list[str]:
+    """One scenario of ``models`` Models run for each of ``hours``, traced: what its report
+    keeps per Model, the Python memory it took (peak traced) per model-hour, and what a
+    session holds of it once recorded (a ScenarioRecord, until the report is written)."""
+    header = (
+        "models",
+        "sim h",
+        "report KiB/model",
+        "traced MiB",
+        "traced MiB/model-h",
+        "recorded KiB/model",
+    )
+    rows = []
+    for length in hours:
+        gc.collect()
+        tracemalloc.start()
+        figures = run(models, arrivals, length * 60)
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        record = ScenarioRecord("bench", figures.pop("timeline"))
+        gc.collect()  # the twin and its timeline are gone: what is left is the record
+        recorded = tracemalloc.get_traced_memory()[0] / 1024
+        tracemalloc.stop()
+        del record
+        rows.append(
+            (
+                str(models),
+                f"{length:g}",
+                f"{figures['report_kib_per_model']:.0f}",
+                f"{peak:.1f}",
+                f"{peak / (models * length):.2f}",
+                f"{recorded / models:.0f}",
+            )
+        )
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    return [
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True))
+        for line in (header, *rows)
+    ]
 
 
 def main() -> None:
@@ -72,6 +120,11 @@ def main() -> None:
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals")
     parser.add_argument(
         "--trace", action="store_true", help="also measure Python allocations (slow runs)"
+    )
+    parser.add_argument(
+        "--memory",
+        metavar="HOURS",
+        help="also run 10 Models for each of these simulated hours (e.g. 1,4), traced",
     )
     args = parser.parse_args()
     arrivals = "poisson" if args.poisson else "paced"
@@ -123,6 +176,10 @@ def main() -> None:
     if hundred and args.minutes == 60.0:
         wall = float(hundred[0][3])
         print(f"target 100 Models × 1 h under 5 s wall: {'met' if wall < 5 else 'NOT met'}")
+    if args.memory:
+        print("\nmemory per scenario (report JSON as written; peak traced allocations):")
+        hours = [float(h) for h in args.memory.split(",")]
+        print("\n".join(memory_table(10, arrivals, hours)))
 
 
 if __name__ == "__main__":

@@ -747,7 +747,7 @@ def plot_figure(specs: Sequence[ChartSpec]) -> Any:
             xs, ys = [x for x, _ in points], [y for _, y in points]
             look = {"color": series.colour, "label": series.label}
             if series.style == "bar":  # zero-height bars draw nothing but keep the legend's colour
-                ax.bar(xs, ys, 1.0, align="edge", **look)
+                ax.bar(xs, ys, series.bar_width, align="edge", **look)
                 continue
             if series.style == "dots":
                 ax.plot(xs, ys, "o", markersize=3, **look)

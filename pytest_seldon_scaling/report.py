@@ -117,13 +117,21 @@ class RunFacts:
 
 @dataclass
 class ScenarioRecord:
-    """One scenario's timeline and the load results of its runs."""
+    """One scenario's timeline and the load results of its runs.
+
+    The timeline is kept as the report keeps it (:meth:`Timeline.downsampled`): a session
+    holds its scenarios until it writes the report, and each then costs a bounded size,
+    however long it ran (its checks read the whole timeline before it is recorded).
+    """
 
     name: str
     timeline: Timeline
     loads: list[LoadResult | dict] = field(default_factory=list)
     approach: str = ""
     description: str = ""
+
+    def __post_init__(self) -> None:
+        self.timeline = self.timeline.downsampled()
 
     def to_dict(self) -> dict:
         return {
@@ -302,7 +310,11 @@ def write_report(
     directory.mkdir(parents=True, exist_ok=True)
     tree = report_tree(facts, checks, scenarios)
     json_path = directory / "report.json"
-    json_path.write_text(json.dumps(tree, indent=1, default=str) + "\n", encoding="utf-8")
+    # compact: indenting a report's columns puts each number on a line of its own and more
+    # than doubles the file (``python -m json.tool report.json`` shows it indented)
+    json_path.write_text(
+        json.dumps(tree, separators=(",", ":"), default=str) + "\n", encoding="utf-8"
+    )
     html_path = directory / "report.html"
     html_path.write_text(render_html(facts, checks, scenarios), encoding="utf-8")
     results = directory / "results"
@@ -427,7 +439,14 @@ def scenario_chart_specs(
     Replicas are what checks judge: a Model's available replicas (solid) beside its spec
     (wide, pale, dashed); a Server's status beside its spec. ``failures`` mark when a check
     failed (black flags); condition changes are numbered flags.
+
+    Drawn from the timeline as ``report.json`` keeps it (:meth:`Timeline.downsampled`), so
+    the page written at the end of a run and one re-rendered from its JSON are the same; a
+    bucketed timeline's charts say what a point is ("mean per 5 s", "worst per 5 s").
     """
+    timeline = timeline.downsampled()
+    bucket = timeline.traffic_bucket
+    per = f" (mean per {bucket} s)" if bucket > 1 else ""
     end = max(timeline.end, 1.0)
     x_range = (0.0, end)
     x_label = "virtual time (s, twin clock)" if virtual_time else "time since scenario start (s)"
@@ -452,7 +471,9 @@ def scenario_chart_specs(
             seconds = timeline.traffic_for(model)
             colour = PALETTE[index % len(PALETTE)]
             series.append(
-                Series(f"{model} achieved rps", [(s.t, float(s.sent)) for s in seconds], colour)
+                Series(
+                    f"{model} achieved rps", [(s.t, s.sent / s.seconds) for s in seconds], colour
+                )
             )
             series.append(
                 Series(
@@ -464,7 +485,7 @@ def scenario_chart_specs(
                 )
             )
             for s in seconds:
-                failed[s.t] = failed.get(s.t, 0.0) + s.failed_total
+                failed[s.t] = failed.get(s.t, 0.0) + s.failed_total / s.seconds
             for name, dash, width in _LATENCY:
                 points = [
                     (s.t, float(value))
@@ -476,26 +497,37 @@ def scenario_chart_specs(
                         Series(f"{model} {name}", points, colour, dash=dash, width=width)
                     )
         series.append(
-            Series("failed requests/s", sorted(failed.items()), FAILED_COLOUR, style="bar")
+            Series(
+                "failed requests/s",
+                sorted(failed.items()),
+                FAILED_COLOUR,
+                style="bar",
+                bar_width=bucket,
+            )
         )
         charts.append(
             ChartSpec(
-                "Requests per second: target (dark, dashed) vs achieved, failed (red bars)",
+                f"Requests per second{per}: target (dark, dashed) vs achieved, failed (red bars)",
                 series,
                 markers=markers,
                 x_range=x_range,
-                y_label="requests/s",
+                y_label=f"requests/s{per}",
                 x_label=x_label,
             )
         )
         if latency:
             charts.append(
                 ChartSpec(
-                    "Latency per second: p50 (solid), p95 (dashed), p99 (dotted)",
+                    (
+                        f"Latency, worst second per {bucket} s"
+                        if bucket > 1
+                        else "Latency per second"
+                    )
+                    + ": p50 (solid), p95 (dashed), p99 (dotted)",
                     latency,
                     markers=markers,
                     x_range=x_range,
-                    y_label="latency (ms)",
+                    y_label="latency (ms" + (f", worst per {bucket} s)" if bucket > 1 else ")"),
                     x_label=x_label,
                 )
             )
@@ -519,7 +551,10 @@ def scenario_chart_specs(
     for index, ref in enumerate(sorted({h.ref for h in timeline.hpa})):
         points = [(h.t, float(h.desired)) for h in timeline.hpa_for(ref)]
         colour = PALETTE[(len(timeline.refs()) + index) % len(PALETTE)]
-        replica_series.append(Series(f"{ref} desired", points, colour, "dots"))
+        label = f"{ref} desired"
+        if ref in timeline.hpa_recorded:  # thinned: say of how many syncs the dots are
+            label += f" ({len(points)} of {timeline.hpa_recorded[ref]} syncs)"
+        replica_series.append(Series(label, points, colour, "dots"))
     if replica_series:
         charts.append(
             ChartSpec(

@@ -31,7 +31,7 @@ FAILED_COLOUR = "#d62728"
 @dataclass(frozen=True)
 class Series:
     """One line of a chart. ``style``: ``line``, ``step`` (value held until the next point),
-    ``bar`` (one bar per point, one x unit wide) or ``dots``.
+    ``bar`` (one bar per point, ``bar_width`` x units wide) or ``dots``.
 
     Points are drawn in time order; points at one time keep the order given, so a step line
     ends a moment at the last value recorded for it. ``dash`` is an SVG dash pattern
@@ -49,6 +49,7 @@ class Series:
     width: float = 1.8
     opacity: float = 1.0
     offset: float = 0.0  # pixels up: equal values of several series stay side by side
+    bar_width: float = 1.0  # x units: a bar of a bucketed series spans its bucket
 
     @property
     def dash_pattern(self) -> str:
@@ -232,8 +233,9 @@ def _draw(series: Series, px, py) -> str:
     alpha = f' stroke-opacity="{series.opacity:g}"' if series.opacity < 1 else ""
     points = sorted(series.points, key=lambda point: point[0])
     if series.style == "bar":
+        bar = series.bar_width
         bars = [
-            f'<rect x="{px(x):.1f}" y="{py(y):.1f}" width="{max(1.0, px(x + 1) - px(x)):.1f}" '
+            f'<rect x="{px(x):.1f}" y="{py(y):.1f}" width="{max(1.0, px(x + bar) - px(x)):.1f}" '
             f'height="{py(0) - py(y):.1f}" fill="{colour}"/>'
             for x, y in points
             if y > 0

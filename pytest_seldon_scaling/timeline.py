@@ -6,19 +6,43 @@ handle started (virtual seconds on the twin, wall-clock seconds on a real cluste
 
 References to objects are ``"<kind>/<name>"`` in lower case: ``model/irisa0``,
 ``server/mlserver``, ``hpa/irisa0-model-hpa``.
+
+Traffic is the bulk of a run (one row per model-second), so a timeline keeps it column-wise
+(:class:`_TrafficColumns`) and a report keeps it bounded (:meth:`Timeline.downsampled`): up to
+:data:`MAX_POINTS` rows per model, beyond that exact aggregates per bucket of whole seconds.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
+import itertools
+import math
+import operator
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+# Rows per model a report keeps. A chart's plot area is 888 px wide: more points than pixels
+# draw nothing more, and the report's size stops growing with the run's length.
+MAX_POINTS = 1000
+# HPA samples per HPA a report keeps: the chart draws them as 5 px dots, which past ~360 on
+# 888 px cover each other wholly (15 s syncs: 1.5 h of them).
+MAX_HPA_SAMPLES = 360
+# Bucket widths (seconds) a report picks from, so an axis reads "per 5 s", never "per 7 s".
+BUCKET_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
 @dataclass
 class TrafficSecond:
-    """Requests for one model in the second ``[t, t+1)``."""
+    """Requests for one model in the second ``[t, t+1)``.
+
+    In a timeline read from a downsampled report a row covers the bucket
+    ``[t, t + Timeline.traffic_bucket)``, of which ``seconds`` had traffic recorded:
+    ``sent``, ``ok`` and ``failed`` are their sums, ``target_rps`` their mean target, and
+    each latency quantile the worst of theirs (see :func:`bucket_traffic`).
+    """
 
     t: int
     model: str
@@ -29,6 +53,7 @@ class TrafficSecond:
     p50_ms: float | None = None
     p95_ms: float | None = None
     p99_ms: float | None = None
+    seconds: int = 1
 
     @property
     def failed_total(self) -> int:
@@ -80,11 +105,284 @@ class Event:
     message: str = ""
 
 
+_LATENCIES = ("p50_ms", "p95_ms", "p99_ms")
+# a latency column's "no latency" (no request completed that second): below every latency,
+# so a bucket's worst is the max of its slice
+_NONE = -math.inf
+_REQUIRED = object()  # a column a report must have
+
+
+class _TrafficColumns:
+    """One model's traffic rows as parallel arrays: ~60 bytes a row instead of a
+    :class:`TrafficSecond` object's ~300 (tracemalloc). ``failed`` holds only rows with
+    failures (most have none); ``seconds`` exists only once a row covers more than one second.
+
+    ``t`` is appended last, and readers take ``len(t)`` rows: the Locust driver records from its
+    reader thread, and a query from the test's thread then sees whole rows only.
+    """
+
+    __slots__ = ("failed", "ok", "p50_ms", "p95_ms", "p99_ms", "seconds", "sent", "t", "target_rps")
+
+    def __init__(self) -> None:
+        self.t = array("q")
+        self.target_rps = array("d")
+        self.sent = array("q")
+        self.ok = array("q")
+        self.p50_ms = array("d")
+        self.p95_ms = array("d")
+        self.p99_ms = array("d")
+        self.failed: dict[int, dict[str, int]] = {}
+        self.seconds: array | None = None
+
+    def __len__(self) -> int:
+        return len(self.t)
+
+    def append(self, row: TrafficSecond) -> None:
+        index = len(self.t)
+        self.target_rps.append(row.target_rps)
+        self.sent.append(row.sent)
+        self.ok.append(row.ok)
+        for name in _LATENCIES:
+            value = getattr(row, name)
+            getattr(self, name).append(_NONE if value is None else value)
+        if row.failed:
+            self.failed[index] = row.failed
+        if row.seconds != 1 and self.seconds is None:
+            self.seconds = array("q", [1]) * index
+        if self.seconds is not None:
+            self.seconds.append(row.seconds)
+        self.t.append(row.t)
+
+    def rows(self, model: str, low: int = 0, high: int | None = None) -> list[TrafficSecond]:
+        """Rows ``low`` to ``high`` (exclusive) as :class:`TrafficSecond` objects."""
+        high = len(self.t) if high is None else min(high, len(self.t))
+        t, target, sent, ok, failed = self.t, self.target_rps, self.sent, self.ok, self.failed
+        p50, p95, p99, seconds = self.p50_ms, self.p95_ms, self.p99_ms, self.seconds
+        return [
+            TrafficSecond(
+                t[i],
+                model,
+                target[i],
+                sent[i],
+                ok[i],
+                failed.get(i, {}) if failed else {},
+                _latency(p50[i]),
+                _latency(p95[i]),
+                _latency(p99[i]),
+                1 if seconds is None else seconds[i],
+            )
+            for i in range(low, high)
+        ]
+
+    def window(self, start: float | None, end: float | None, *, inclusive: bool = False) -> range:
+        """Row indexes with ``start <= t < end`` (``<= end`` when ``inclusive``); rows are
+        recorded in time order."""
+        t, n = self.t, len(self.t)
+        low = 0 if start is None else bisect.bisect_left(t, start, 0, n)
+        if end is None:
+            high = n
+        elif inclusive:
+            high = bisect.bisect_right(t, end, 0, n)
+        else:
+            high = bisect.bisect_left(t, end, 0, n)
+        return range(low, high)
+
+    def sliced(self, rows: range) -> _TrafficColumns:
+        part = _TrafficColumns()
+        low, high = rows.start, rows.stop
+        for name in ("target_rps", "sent", "ok", *_LATENCIES):
+            setattr(part, name, getattr(self, name)[low:high])
+        part.failed = {i - low: f for i, f in self.failed.items() if low <= i < high}
+        if self.seconds is not None:
+            part.seconds = self.seconds[low:high]
+        part.t = self.t[low:high]
+        return part
+
+    def span(self) -> tuple[int, int]:
+        """The first and last row's ``t``."""
+        return self.t[0], self.t[len(self.t) - 1]
+
+    def last_end(self) -> int:
+        """Where the last row's seconds end (a bucket ends after the seconds it holds)."""
+        last = len(self.t) - 1
+        return self.t[last] + (1 if self.seconds is None else self.seconds[last])
+
+    def to_dict(self, model: str) -> dict:
+        n = len(self.t)
+        data: dict = {
+            "model": model,
+            "t": self.t[:n].tolist(),
+            "target_rps": self.target_rps[:n].tolist(),
+            "sent": self.sent[:n].tolist(),
+            "ok": self.ok[:n].tolist(),
+            "failed": _failed_columns(self.failed, n),
+        }
+        for name in _LATENCIES:
+            data[name] = [None if v == _NONE else v for v in getattr(self, name)[:n]]
+        if self.seconds is not None:
+            data["seconds"] = self.seconds[:n].tolist()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> _TrafficColumns:
+        """Read :meth:`to_dict`'s columns; a column of another length is refused by name."""
+        columns = cls()
+        model, n = data.get("model"), len(data["t"])
+
+        def column(name: str, default: object = _REQUIRED) -> list:
+            values = data.get(name)
+            if values is None and default is _REQUIRED:
+                raise ValueError(f"traffic of model {model!r}: no {name} column")
+            if values is None:
+                return [default] * n
+            if len(values) != n:
+                raise ValueError(
+                    f"traffic of model {model!r}: {name} has {len(values)} values, t has {n}"
+                )
+            return values
+
+        columns.target_rps = array("d", column("target_rps"))
+        columns.sent = array("q", column("sent", 0))
+        columns.ok = array("q", column("ok", 0))
+        for name in _LATENCIES:
+            values = column(name, None)
+            setattr(columns, name, array("d", [_NONE if v is None else v for v in values]))
+        for code, counts in (data.get("failed") or {}).items():
+            if len(counts) != n:
+                raise ValueError(
+                    f"traffic of model {model!r}: failed[{code!r}] has {len(counts)} values, "
+                    f"t has {n}"
+                )
+            for i, count in enumerate(counts):
+                if count:
+                    columns.failed.setdefault(i, {})[code] = count
+        if "seconds" in data:
+            columns.seconds = array("q", column("seconds"))
+        columns.t = array("q", data["t"])
+        return columns
+
+
+def _latency(value: float) -> float | None:
+    return None if value == _NONE else value
+
+
+def _failed_columns(failed: dict[int, dict[str, int]], n: int) -> dict[str, list[int]]:
+    """Sparse per-row failure counts as one dense column per status code."""
+    columns: dict[str, list[int]] = {}
+    for index, counts in sorted(failed.items()):
+        if index >= n:
+            continue
+        for code, count in counts.items():
+            columns.setdefault(code, [0] * n)[index] = count
+    return columns
+
+
+def bucket_traffic(columns: _TrafficColumns, width: int) -> _TrafficColumns:
+    """``columns`` aggregated into buckets ``[k * width, (k + 1) * width)``.
+
+    Each aggregate is exact or errs on the side a check would: ``sent``, ``ok``, ``failed``
+    (per code) and ``seconds`` are sums, so totals and failure counts never change;
+    ``target_rps`` is the mean target of the recorded seconds (weighted by their ``seconds``,
+    so buckets of buckets stay exact); each latency quantile is the bucket's worst, so a
+    latency breach is never averaged away (and the worst second's p99 bounds the bucket's own:
+    if no second has more than 1 % of its requests above it, the bucket has not either).
+    """
+    out = _TrafficColumns()
+    out.seconds = array("q")
+    t, target, seconds, n = columns.t, columns.target_rps, columns.seconds, len(columns.t)
+    failed = sorted(i for i in columns.failed if i < n)
+    next_failed = 0
+    low = 0
+    while low < n:  # one bucket a turn; each sum and max over a slice runs in C
+        start = t[low] // width * width
+        high = bisect.bisect_left(t, start + width, low, n)
+        if seconds is None:
+            covered, weighted = high - low, sum(target[low:high])
+        else:
+            covered = sum(seconds[low:high])
+            weighted = sum(map(operator.mul, target[low:high], seconds[low:high]))
+        out.sent.append(sum(columns.sent[low:high]))
+        out.ok.append(sum(columns.ok[low:high]))
+        out.seconds.append(covered)
+        out.target_rps.append(weighted / covered)
+        for name in _LATENCIES:
+            getattr(out, name).append(max(getattr(columns, name)[low:high]))
+        counts: dict[str, int] = {}
+        while next_failed < len(failed) and failed[next_failed] < high:
+            for code, count in columns.failed[failed[next_failed]].items():
+                counts[code] = counts.get(code, 0) + count
+            next_failed += 1
+        if counts:
+            out.failed[len(out.t)] = counts
+        out.t.append(start)
+        low = high
+    return out
+
+
+def bucket_width(spans: Iterable[tuple[int, int]], current: int, max_points: int) -> int:
+    """The narrowest bucket width that keeps every ``(first, last)`` span of seconds within
+    ``max_points`` buckets: a width from :data:`BUCKET_WIDTHS` that is a multiple of
+    ``current`` (the width the rows already have), else a multiple of ``current``."""
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, not {max_points}")
+    spans = list(spans)
+
+    def fits(width: int) -> bool:
+        return all(last // width - first // width + 1 <= max_points for first, last in spans)
+
+    return next(width for width in _widths(current) if fits(width))
+
+
+def _widths(current: int) -> Iterator[int]:
+    yield current
+    yield from (w for w in BUCKET_WIDTHS if w > current and w % current == 0)
+    step = math.lcm(current, BUCKET_WIDTHS[-1])
+    yield from (step * k for k in itertools.count(1) if step * k > current)
+
+
+def thin_samples(samples: Sequence[HPASample], cap: int) -> list[HPASample]:
+    """At most ``cap`` of one HPA's samples, in order: first every sample whose decision
+    (current, desired, conditions) differs from the one before, then evenly spaced others
+    (their metrics); when decisions alone exceed ``cap``, evenly spaced decisions."""
+    n = len(samples)
+    if n <= cap:
+        return list(samples)
+    changes = [
+        i
+        for i in range(n)
+        if i == 0 or _decision(samples[i]) != _decision(samples[i - 1]) or i == n - 1
+    ]
+    keep = set(_evenly(changes, cap))
+    others = [i for i in range(n) if i not in keep]
+    keep.update(_evenly(others, cap - len(keep)))
+    return [samples[i] for i in sorted(keep)]
+
+
+def _decision(sample: HPASample) -> tuple:
+    return sample.current, sample.desired, sample.conditions
+
+
+def _evenly(items: Sequence[int], count: int) -> list[int]:
+    """``count`` of ``items`` spread evenly, first and last included (all when fewer)."""
+    if count >= len(items):
+        return list(items)
+    if count <= 0:
+        return []
+    if count == 1:
+        return [items[0]]
+    return [items[round(j * (len(items) - 1) / (count - 1))] for j in range(count)]
+
+
 class Timeline:
     """An append-only record of a run, with the queries assertions and reports need."""
 
     def __init__(self) -> None:
-        self.traffic: list[TrafficSecond] = []
+        # seconds a traffic row covers at most: 1 as recorded, more once read from a report
+        # that downsampled it (:meth:`downsampled`)
+        self.traffic_bucket = 1
+        # per HPA thinned in a report: how many samples it had recorded
+        self.hpa_recorded: dict[str, int] = {}
+        self._traffic: dict[str, _TrafficColumns] = {}  # per model, in order of first record
         self.replicas: list[ReplicaSample] = []
         self.hpa: list[HPASample] = []
         self.conditions: list[ConditionChange] = []
@@ -92,16 +390,25 @@ class Timeline:
         self._last_replicas: dict[str, ReplicaSample] = {}
         self._last_condition: dict[tuple[str, str], ConditionChange] = {}
         self._replicas_by_ref: dict[str, list[ReplicaSample]] = defaultdict(list)
-        # per-key indexes, so a query for one model or HPA costs its own records, not the run's
-        self._traffic_by_model: dict[str, list[TrafficSecond]] = defaultdict(list)
+        # per-key indexes, so a query for one HPA costs its own records, not the run's
         self._hpa_by_ref: dict[str, list[HPASample]] = defaultdict(list)
         self._conditions_by_ref: dict[str, list[ConditionChange]] = defaultdict(list)
 
     # -- recording -------------------------------------------------------------------------
 
     def record_traffic(self, second: TrafficSecond) -> None:
-        self.traffic.append(second)
-        self._traffic_by_model[second.model].append(second)
+        """Record one second of a model's traffic (each model's in time order); the row is
+        kept column-wise, its ``failed`` dict only when not empty."""
+        columns = self._traffic.get(second.model)
+        if columns is None:
+            columns = self._traffic[second.model] = _TrafficColumns()
+        columns.append(second)
+
+    @property
+    def traffic(self) -> list[TrafficSecond]:
+        """Every traffic row in time order (models at one time in the order they first
+        appeared), built on each call: prefer :meth:`traffic_for` for one model."""
+        return list(heapq.merge(*(c.rows(m) for m, c in self._traffic.items()), key=_t))
 
     def record_replicas(
         self, t: float, ref: str, spec: int | None, status: int | None, available: int | None = None
@@ -120,6 +427,11 @@ class Timeline:
         self._replicas_by_ref[ref].append(sample)
 
     def record_hpa(self, sample: HPASample) -> None:
+        samples = self._hpa_by_ref.get(sample.ref)
+        if samples and samples[-1].conditions == sample.conditions:
+            # an HPA's conditions seldom change from one sync to the next: one dict for a run
+            # of equal ones (about a third of a sample's memory)
+            sample = replace(sample, conditions=samples[-1].conditions)
         self.hpa.append(sample)
         self._hpa_by_ref[sample.ref].append(sample)
 
@@ -166,11 +478,11 @@ class Timeline:
                 for s in self.traffic
                 if (start is None or s.t >= start) and (end is None or s.t < end)
             ]
-        # one model's seconds are recorded in time order: bisect the window
-        seconds = self._traffic_by_model.get(model, [])
-        low = 0 if start is None else bisect.bisect_left(seconds, start, key=_t)
-        high = len(seconds) if end is None else bisect.bisect_left(seconds, end, key=_t)
-        return seconds[low:high]
+        columns = self._traffic.get(model)
+        if columns is None:
+            return []
+        rows = columns.window(start, end)
+        return columns.rows(model, rows.start, rows.stop)
 
     def events_between(self, start: float, end: float) -> list[Event]:
         """Events with ``start <= t <= end`` (events are recorded in time order)."""
@@ -184,12 +496,12 @@ class Timeline:
         return sorted(self._replicas_by_ref)
 
     def models_with_traffic(self) -> list[str]:
-        return sorted({s.model for s in self.traffic})
+        return sorted(m for m, c in self._traffic.items() if len(c))
 
     @property
     def end(self) -> float:
         """The last time anything was recorded."""
-        times = [s.t + 1 for s in self.traffic[-1:]]
+        times: list[float] = [c.last_end() for c in self._traffic.values() if len(c)]
         times += [r.t for r in self.replicas[-1:]] + [h.t for h in self.hpa[-1:]]
         times += [c.t for c in self.conditions[-1:]] + [e.t for e in self.events[-1:]]
         return max(times, default=0.0)
@@ -221,7 +533,7 @@ class Timeline:
                 window = self.traffic_for(model, t, t + step)
                 ok = sum(s.ok for s in window)
                 failed = sum(s.failed_total for s in window)
-                seconds = max(1, len(window))
+                seconds = max(1, sum(s.seconds for s in window))
                 row.append(f"{(ok + failed) / seconds:6.1f} {ok}/{failed}")
             for ref in refs:
                 sample = self.replicas_at(ref, t)
@@ -247,6 +559,7 @@ class Timeline:
     def between(self, start: float, end: float) -> Timeline:
         """A copy holding what happened in ``[start, end]``, plus the state in force at start."""
         part = Timeline()
+        part.traffic_bucket = self.traffic_bucket
         for ref in self.refs():
             before = self.replicas_at(ref, start)
             if before is not None:
@@ -256,9 +569,10 @@ class Timeline:
                 part.record_replicas(
                     sample.t, sample.ref, sample.spec, sample.status, sample.available
                 )
-        for second in self.traffic:
-            if start <= second.t <= end:
-                part.record_traffic(second)
+        for model, columns in self._traffic.items():
+            rows = columns.window(start, end, inclusive=True)
+            if rows:
+                part._traffic[model] = columns.sliced(rows)
         for sample in self.hpa:
             if start <= sample.t <= end:
                 part.record_hpa(sample)
@@ -268,22 +582,112 @@ class Timeline:
                 part.record_condition(c.t, c.ref, c.type, c.status, c.reason, c.message)
         return part
 
+    def downsampled(
+        self, max_points: int = MAX_POINTS, max_hpa_samples: int = MAX_HPA_SAMPLES
+    ) -> Timeline:
+        """This timeline as a report keeps it: at most ``max_points`` traffic rows per model
+        (buckets of :func:`bucket_width` seconds, aggregated by :func:`bucket_traffic`) and
+        ``max_hpa_samples`` samples per HPA (:func:`thin_samples`). Replica samples,
+        conditions and events are kept whole: they are recorded on change only, so they grow
+        with what the cluster did, not with how long it ran. ``self`` when nothing is over.
+        """
+        traffic = {m: c for m, c in self._traffic.items() if len(c)}
+        over_traffic = any(len(c) > max_points for c in traffic.values())
+        over_hpa = [r for r, samples in self._hpa_by_ref.items() if len(samples) > max_hpa_samples]
+        if not over_traffic and not over_hpa:
+            return self
+        # a copy of the record lists (not of the records), so recording into either timeline
+        # leaves the other as it was
+        part = Timeline()
+        part.replicas, part._last_replicas = list(self.replicas), dict(self._last_replicas)
+        part._replicas_by_ref.update((r, list(v)) for r, v in self._replicas_by_ref.items())
+        part.conditions, part._last_condition = list(self.conditions), dict(self._last_condition)
+        part._conditions_by_ref.update((r, list(v)) for r, v in self._conditions_by_ref.items())
+        part.events = list(self.events)
+        width = self.traffic_bucket
+        if over_traffic:
+            width = bucket_width((c.span() for c in traffic.values()), width, max_points)
+        part.traffic_bucket = width
+        part._traffic = {
+            m: bucket_traffic(c, width) if over_traffic else c.sliced(range(len(c)))
+            for m, c in traffic.items()
+        }
+        part.hpa_recorded = dict(self.hpa_recorded)
+        kept = {
+            ref: thin_samples(samples, max_hpa_samples) if ref in over_hpa else samples
+            for ref, samples in self._hpa_by_ref.items()
+        }
+        for ref in over_hpa:
+            part.hpa_recorded[ref] = self.hpa_recorded.get(ref, len(self._hpa_by_ref[ref]))
+        ids = {id(sample) for samples in kept.values() for sample in samples}
+        part.hpa = [sample for sample in self.hpa if id(sample) in ids]
+        part._hpa_by_ref.update((ref, list(samples)) for ref, samples in kept.items())
+        return part
+
     # -- serialisation ---------------------------------------------------------------------
 
-    def to_dict(self) -> dict:
-        return {
-            "traffic": [asdict(s) for s in self.traffic],
-            "replicas": [asdict(s) for s in self.replicas],
-            "hpa": [asdict(s) for s in self.hpa],
-            "conditions": [asdict(s) for s in self.conditions],
-            "events": [asdict(s) for s in self.events],
+    def to_dict(self, max_points: int | None = MAX_POINTS) -> dict:
+        """The timeline as JSON-ready data, bounded as :meth:`downsampled` bounds it
+        (``max_points=None``: everything, per second). Traffic is one object per model with
+        a list per column (``failed``: a list per status code); ``traffic_bucket_s`` says how
+        many seconds a row covers."""
+        source = self if max_points is None else self.downsampled(max_points)
+        data: dict = {
+            "traffic_bucket_s": source.traffic_bucket,
+            "traffic": [c.to_dict(m) for m, c in source._traffic.items() if len(c)],
+            "replicas": [
+                {
+                    "t": s.t,
+                    "ref": s.ref,
+                    "spec": s.spec,
+                    "status": s.status,
+                    "available": s.available,
+                }
+                for s in source.replicas
+            ],
+            "hpa": [
+                {
+                    "t": s.t,
+                    "ref": s.ref,
+                    "current": s.current,
+                    "desired": s.desired,
+                    "metrics": dict(s.metrics),
+                    "conditions": dict(s.conditions),
+                }
+                for s in source.hpa
+            ],
+            "conditions": [
+                {
+                    "t": c.t,
+                    "ref": c.ref,
+                    "type": c.type,
+                    "status": c.status,
+                    "reason": c.reason,
+                    "message": c.message,
+                }
+                for c in source.conditions
+            ],
+            "events": [
+                {"t": e.t, "ref": e.ref, "reason": e.reason, "message": e.message}
+                for e in source.events
+            ],
         }
+        if source.hpa_recorded:
+            data["hpa_recorded"] = dict(source.hpa_recorded)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Timeline:
+        """Read :meth:`to_dict`'s data, or an older report's (one object per traffic second,
+        no ``traffic_bucket_s``)."""
         timeline = cls()
+        timeline.traffic_bucket = int(data.get("traffic_bucket_s", 1))
+        timeline.hpa_recorded = dict(data.get("hpa_recorded", {}))
         for s in data.get("traffic", []):
-            timeline.record_traffic(TrafficSecond(**s))
+            if isinstance(s.get("t"), list):
+                timeline._traffic[s["model"]] = _TrafficColumns.from_dict(s)
+            else:
+                timeline.record_traffic(TrafficSecond(**s))
         for s in data.get("replicas", []):
             timeline.record_replicas(s["t"], s["ref"], s["spec"], s["status"], s.get("available"))
         for s in data.get("hpa", []):

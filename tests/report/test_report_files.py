@@ -80,7 +80,8 @@ def test_report_json_round_trips(tmp_path, facts, checks, scenarios):
     assert tree["checks"][1]["evidence"] == {"first_failure": 200}
     scenario = tree["scenarios"][0]
     assert scenario["loads"][0]["model"] == "irisa0"
-    assert len(scenario["timeline"]["traffic"]) == 360
+    assert scenario["timeline"]["traffic_bucket_s"] == 1  # 360 s: every second kept
+    assert len(scenario["timeline"]["traffic"][0]["t"]) == 360
     facts2, checks2, scenarios2 = report.load_report(tmp_path)
     assert facts2.seed == 42
     assert [c.to_dict() for c in checks2] == [c.to_dict() for c in checks]
