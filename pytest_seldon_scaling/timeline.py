@@ -61,6 +61,31 @@ class TrafficSecond:
 
 
 @dataclass(frozen=True)
+class TrafficCounts:
+    """What one model's load sent over some seconds: the totals a load result reports, and
+    the requests sent in each second ``t``."""
+
+    sent: int
+    ok: int
+    failed: dict[str, int]
+    sent_at: dict[int, int]
+
+    @classmethod
+    def of(cls, seconds: Iterable[TrafficSecond]) -> TrafficCounts:
+        sent = ok = 0
+        failed: dict[str, int] = {}
+        sent_at: dict[int, int] = {}
+        for s in seconds:  # one pass: an hour-long run has thousands of seconds per model
+            sent += s.sent
+            ok += s.ok
+            if s.failed:
+                for code, count in s.failed.items():
+                    failed[code] = failed.get(code, 0) + count
+            sent_at[s.t] = sent_at.get(s.t, 0) + s.sent
+        return cls(sent, ok, failed, sent_at)
+
+
+@dataclass(frozen=True)
 class ReplicaSample:
     """Replica counts of a Model or Server from time ``t`` on (recorded on change)."""
 
@@ -138,20 +163,37 @@ class _TrafficColumns:
         return len(self.t)
 
     def append(self, row: TrafficSecond) -> None:
+        self.append_values(
+            row.t, row.target_rps, row.sent, row.ok, row.failed,
+            row.p50_ms, row.p95_ms, row.p99_ms, row.seconds,
+        )  # fmt: skip
+
+    def append_values(
+        self,
+        t: int,
+        target_rps: float,
+        sent: int,
+        ok: int,
+        failed: dict[str, int],
+        p50_ms: float | None,
+        p95_ms: float | None,
+        p99_ms: float | None,
+        seconds: int = 1,
+    ) -> None:
         index = len(self.t)
-        self.target_rps.append(row.target_rps)
-        self.sent.append(row.sent)
-        self.ok.append(row.ok)
-        for name in _LATENCIES:
-            value = getattr(row, name)
-            getattr(self, name).append(_NONE if value is None else value)
-        if row.failed:
-            self.failed[index] = row.failed
-        if row.seconds != 1 and self.seconds is None:
+        self.target_rps.append(target_rps)
+        self.sent.append(sent)
+        self.ok.append(ok)
+        self.p50_ms.append(_NONE if p50_ms is None else p50_ms)
+        self.p95_ms.append(_NONE if p95_ms is None else p95_ms)
+        self.p99_ms.append(_NONE if p99_ms is None else p99_ms)
+        if failed:
+            self.failed[index] = failed
+        if seconds != 1 and self.seconds is None:
             self.seconds = array("q", [1]) * index
         if self.seconds is not None:
-            self.seconds.append(row.seconds)
-        self.t.append(row.t)
+            self.seconds.append(seconds)
+        self.t.append(t)
 
     def rows(self, model: str, low: int = 0, high: int | None = None) -> list[TrafficSecond]:
         """Rows ``low`` to ``high`` (exclusive) as :class:`TrafficSecond` objects."""
@@ -399,10 +441,29 @@ class Timeline:
     def record_traffic(self, second: TrafficSecond) -> None:
         """Record one second of a model's traffic (each model's in time order); the row is
         kept column-wise, its ``failed`` dict only when not empty."""
-        columns = self._traffic.get(second.model)
+        self._columns(second.model).append(second)
+
+    def record_second(
+        self,
+        model: str,
+        t: int,
+        target_rps: float,
+        sent: int,
+        ok: int,
+        failed: dict[str, int],
+        p50_ms: float | None,
+        p95_ms: float | None,
+        p99_ms: float | None,
+    ) -> None:
+        """:meth:`record_traffic` from the values, without building the row (the twin records
+        one per model-second)."""
+        self._columns(model).append_values(t, target_rps, sent, ok, failed, p50_ms, p95_ms, p99_ms)
+
+    def _columns(self, model: str) -> _TrafficColumns:
+        columns = self._traffic.get(model)
         if columns is None:
-            columns = self._traffic[second.model] = _TrafficColumns()
-        columns.append(second)
+            columns = self._traffic[model] = _TrafficColumns()
+        return columns
 
     @property
     def traffic(self) -> list[TrafficSecond]:
@@ -483,6 +544,27 @@ class Timeline:
             return []
         rows = columns.window(start, end)
         return columns.rows(model, rows.start, rows.stop)
+
+    def traffic_counts(self, model: str, start: float, end: float) -> TrafficCounts:
+        """:meth:`TrafficCounts.of` the seconds ``traffic_for(model, start, end)`` returns,
+        summed from the columns without building the rows."""
+        columns = self._traffic.get(model)
+        if columns is None:
+            return TrafficCounts(0, 0, {}, {})
+        rows = columns.window(start, end)
+        low, high = rows.start, rows.stop
+        sent = columns.sent[low:high]
+        failed: dict[str, int] = {}
+        for index, codes in columns.failed.items():
+            if low <= index < high:
+                for code, count in codes.items():
+                    failed[code] = failed.get(code, 0) + count
+        return TrafficCounts(
+            sum(sent),
+            sum(columns.ok[low:high]),
+            failed,
+            dict(zip(columns.t[low:high], sent, strict=True)),
+        )
 
     def events_between(self, start: float, end: float) -> list[Event]:
         """Events with ``start <= t <= end`` (events are recorded in time order)."""

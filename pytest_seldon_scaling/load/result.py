@@ -19,7 +19,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..timeline import TrafficSecond
+from ..timeline import TrafficCounts, TrafficSecond
 from .profile import LoadProfile
 
 
@@ -133,17 +133,33 @@ def summarize(
     ``seconds`` carry absolute times; ``started_at`` is when the profile's second 0 began.
     The first ``skip_first`` windows are reported but not judged (users spawn, connections open).
     """
-    sent = ok = 0
-    failed: dict[str, int] = {}
+    return summarize_counts(
+        model,
+        profile,
+        TrafficCounts.of(seconds),
+        started_at=started_at,
+        window=window,
+        tolerance=tolerance,
+        skip_first=skip_first,
+    )
+
+
+def summarize_counts(
+    model: str,
+    profile: LoadProfile,
+    counts: TrafficCounts,
+    *,
+    started_at: float = 0.0,
+    window: float = 5.0,
+    tolerance: float = 0.05,
+    skip_first: int = 1,
+) -> LoadResult:
+    """:func:`summarize` from the run's :class:`~..timeline.TrafficCounts`."""
     by_offset: dict[int, int] = {}
-    for s in seconds:  # one pass: an hour-long run has thousands of seconds per model
-        sent += s.sent
-        ok += s.ok
-        if s.failed:
-            for code, count in s.failed.items():
-                failed[code] = failed.get(code, 0) + count
-        offset = round(s.t - started_at)
-        by_offset[offset] = by_offset.get(offset, 0) + s.sent
+    for t, n in counts.sent_at.items():
+        offset = round(t - started_at)
+        by_offset[offset] = by_offset.get(offset, 0) + n
+    sent, ok, failed = counts.sent, counts.ok, counts.failed
     windows: list[Window] = []
     shortfalls: list[str] = []
     start = 0.0

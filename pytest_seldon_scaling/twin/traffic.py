@@ -72,7 +72,7 @@ from typing import NamedTuple
 import simpy
 
 from ..load.profile import LoadProfile
-from ..load.result import LoadResult, summarize
+from ..load.result import LoadResult, summarize_counts
 from ..timeline import Timeline, TrafficSecond
 from .agent import GRPC, REST, SERVED_CODE, Agent
 from .settings import TwinSettings
@@ -174,8 +174,8 @@ class Second:
         if n:
             self.failed[code] = self.failed.get(code, 0) + n
 
-    def row(self, model: str) -> TrafficSecond:
-        """The recorded second (the accumulator is not used after this)."""
+    def record(self, timeline: Timeline, model: str) -> None:
+        """Record the second in ``timeline`` (the accumulator is not used after this)."""
         p50 = p95 = p99 = None
         latencies = self.latencies
         if len(latencies) == 1:
@@ -185,8 +185,8 @@ class Second:
             ordered = sorted(latencies.items())
             total = sum(latencies.values())
             p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
-        return TrafficSecond(
-            self.t, model, self.target, self.sent, self.ok, self.failed, p50, p95, p99
+        timeline.record_second(
+            model, self.t, self.target, self.sent, self.ok, self.failed, p50, p95, p99
         )
 
 
@@ -246,7 +246,8 @@ class LoadRunHandle:
         while self.outstanding() and self._now() < settled:
             self._advance_to(min(math.floor(self._now()) + 1, settled))
         self._until = max(self._until, math.ceil(self._now()))
-        return summarize(self.model, self.profile, self.seconds(), started_at=self.started_at)
+        counts = self._timeline.traffic_counts(self.model, self.started_at, self._until)
+        return summarize_counts(self.model, self.profile, counts, started_at=self.started_at)
 
 
 class ModelTraffic:
@@ -378,11 +379,11 @@ class TrafficEngine:
         self._ticking = False
 
     def _flush(self, before: float) -> None:
-        record = self.timeline.record_traffic
+        timeline = self.timeline
         for state in self._models.values():
             second = state.second
             if second is not None and second.t < before:
-                record(second.row(state.name))
+                second.record(timeline, state.name)
                 state.second = None
 
     def _second(self, state: ModelTraffic, t: float) -> Second:
@@ -390,7 +391,7 @@ class TrafficEngine:
         index = math.floor(t)
         if second is None or second.t != index:
             if second is not None:
-                self.timeline.record_traffic(second.row(state.name))
+                second.record(self.timeline, state.name)
             second = state.second = Second(index)
         return second
 
