@@ -21,7 +21,7 @@ import math
 import operator
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 # Rows per model a report keeps. A chart's plot area is 888 px wide: more points than pixels
@@ -443,21 +443,12 @@ class Timeline:
         kept column-wise, its ``failed`` dict only when not empty."""
         self._columns(second.model).append(second)
 
-    def record_second(
-        self,
-        model: str,
-        t: int,
-        target_rps: float,
-        sent: int,
-        ok: int,
-        failed: dict[str, int],
-        p50_ms: float | None,
-        p95_ms: float | None,
-        p99_ms: float | None,
-    ) -> None:
-        """:meth:`record_traffic` from the values, without building the row (the twin records
-        one per model-second)."""
-        self._columns(model).append_values(t, target_rps, sent, ok, failed, p50_ms, p95_ms, p99_ms)
+    def traffic_recorder(self, model: str) -> Callable[..., None]:
+        """A function recording one second of ``model``'s traffic from its values
+        ``(t, target_rps, sent, ok, failed, p50_ms, p95_ms, p99_ms)``, as
+        :meth:`record_traffic` does, without building the row (the twin records one per
+        model-second)."""
+        return self._columns(model).append_values
 
     def _columns(self, model: str) -> _TrafficColumns:
         columns = self._traffic.get(model)

@@ -174,8 +174,9 @@ class Second:
         if n:
             self.failed[code] = self.failed.get(code, 0) + n
 
-    def record(self, timeline: Timeline, model: str) -> None:
-        """Record the second in ``timeline`` (the accumulator is not used after this)."""
+    def record(self, recorder: Callable[..., None]) -> None:
+        """Record the second with the timeline's ``recorder`` for the model (the accumulator
+        is not used after this)."""
         p50 = p95 = p99 = None
         latencies = self.latencies
         if len(latencies) == 1:
@@ -185,9 +186,7 @@ class Second:
             ordered = sorted(latencies.items())
             total = sum(latencies.values())
             p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
-        timeline.record_second(
-            model, self.t, self.target, self.sent, self.ok, self.failed, p50, p95, p99
-        )
+        recorder(self.t, self.target, self.sent, self.ok, self.failed, p50, p95, p99)
 
 
 def _quantile(ordered: list[tuple[float, float]], total: float, q: float) -> float:
@@ -266,6 +265,7 @@ class ModelTraffic:
         "offset",
         "orphans",
         "queues",
+        "recorder",
         "routes",
         "second",
         "spec",
@@ -273,6 +273,9 @@ class ModelTraffic:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # records a finished second in the timeline (made with the model's first second, so a
+        # model that never had traffic has none in the timeline)
+        self.recorder: Callable[..., None] | None = None
         self.routes: tuple[Route, ...] = ()
         self.queues: dict[Route, Queue] = {}
         # replicas that left the routes with requests still queued: they drain, getting nothing
@@ -379,19 +382,24 @@ class TrafficEngine:
         self._ticking = False
 
     def _flush(self, before: float) -> None:
-        timeline = self.timeline
         for state in self._models.values():
             second = state.second
             if second is not None and second.t < before:
-                second.record(timeline, state.name)
+                self._record(state, second)
                 state.second = None
+
+    def _record(self, state: ModelTraffic, second: Second) -> None:
+        recorder = state.recorder
+        if recorder is None:
+            recorder = state.recorder = self.timeline.traffic_recorder(state.name)
+        second.record(recorder)
 
     def _second(self, state: ModelTraffic, t: float) -> Second:
         second = state.second
         index = math.floor(t)
         if second is None or second.t != index:
             if second is not None:
-                second.record(self.timeline, state.name)
+                self._record(state, second)
             second = state.second = Second(index)
         return second
 
