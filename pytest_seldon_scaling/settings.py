@@ -21,6 +21,7 @@ from .versions import LAG_AUTOSCALING_DISABLED, core_minor, parse_core_version
 
 if TYPE_CHECKING:
     from .load.trace import Trace
+    from .service_profile import ServiceProfile
 
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
 
@@ -81,6 +82,8 @@ class SeldonSettings:
     helm_binary: str | None
     core_release: str | None = None  # a patch release the user asked for, e.g. "2.10.1"
     traffic: Trace | None = None  # --seldon-traffic: replayed instead of the synthetic ramps
+    # --seldon-service-profile: how the twin serves the Models (plugin.SeldonRun picks per Model)
+    service_profiles: tuple[ServiceProfile, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -203,10 +206,23 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         helm_binary=raw("helm-binary") or None,
         core_release=_patch_release(str(raw("core-version") or "")),
         traffic=convert("traffic", load_trace, None),
+        service_profiles=_service_profiles(raw("service-profile") or [], errors),
     )
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))
     return settings
+
+
+def _service_profiles(paths: list, errors: list[str]) -> tuple[ServiceProfile, ...]:
+    from .service_profile import read_service_profile
+
+    profiles = []
+    for path in paths:
+        try:
+            profiles.append(read_service_profile(Path(path)))
+        except ValueError as error:
+            errors.append(f"--seldon-service-profile: {error}")
+    return tuple(profiles)
 
 
 def _pytest_kind_options(config: pytest.Config, errors: list[str]) -> dict[str, tuple[str, Any]]:

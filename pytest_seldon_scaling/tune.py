@@ -28,12 +28,12 @@ from typing import Any
 
 import yaml
 
-from .calibrate import ServiceProfile, read_service_profile
 from .cluster import WaitTimeout
 from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import ManifestError, load_manifests
 from .quantity import parse_quantity
+from .service_profile import ServiceProfile, choose_profiles, read_service_profile, serve_with
 from .timeline import Timeline
 
 API = "mlops.seldon.io/v1alpha1"
@@ -118,17 +118,17 @@ def simulate(
     core_version: str = "2.10",
     seed: int = 0,
     max_p99_ms: float | None = None,
-    service: dict[str, tuple[float, int]] | None = None,
+    service: dict[str, ServiceProfile] | None = None,
 ) -> Outcome:
     """Apply ``objects`` on a fresh twin, wait for the Models, replay ``profiles``, measure.
 
-    ``service``: per model (service time, workers per replica) instead of the twin's defaults.
+    ``service``: per model, the service profile the twin serves it with (else its defaults).
     """
     from .scenario import is_ready
     from .twin import TwinCluster
 
     cluster = TwinCluster(core_version=core_version, seed=seed)
-    cluster.traffic.service.update(service or {})
+    serve_with(cluster, service or {})
     cluster.apply(*copy.deepcopy(list(objects)))
     models = sorted(profiles)
     # a setup that never gets Ready is scored by what the replay then shows
@@ -336,7 +336,7 @@ class Problem:
     seed: int
     slo: SLO
     space: Space
-    service: dict[str, tuple[float, int]] = field(default_factory=dict)  # calibrated models
+    service: dict[str, ServiceProfile] = field(default_factory=dict)  # calibrated models
 
     def score(self, params: dict[str, Any]) -> Outcome:
         return simulate(
@@ -611,6 +611,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--profile",
+        "--service-profile",
+        dest="profile",
         type=Path,
         action="append",
         default=[],
@@ -677,21 +679,8 @@ def problem_from(args: argparse.Namespace) -> Problem:
         seed=args.seed,
         slo=parse_slos(args.slo),
         space=Space(average_value=(min(targets) / 2, max(targets) * 2)),
-        service=service_of([read_service_profile(path) for path in args.profile], list(profiles)),
+        service=choose_profiles([read_service_profile(p) for p in args.profile], list(profiles)),
     )
-
-
-def service_of(profiles: Sequence[ServiceProfile], models: Sequence[str]) -> dict:
-    """Each replayed model's (service time, workers): its own profile, else a spare one."""
-    own = {p.model: p for p in profiles if p.model in models}
-    spare = [p for p in profiles if p.model not in models]
-    if len(spare) > 1:
-        raise ValueError(
-            f"--profile: {len(spare)} profiles ({', '.join(p.model for p in spare)}) are for "
-            "models the trace does not replay; give at most one to serve the others"
-        )
-    chosen = {m: own.get(m) or (spare[0] if spare else None) for m in models}
-    return {m: p.twin_service() for m, p in chosen.items() if p is not None}
 
 
 def _progress(done: int, total: int) -> None:

@@ -1,0 +1,112 @@
+"""Service profiles: the one parser, which model gets which profile, the latency points."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from pytest_seldon_scaling.service_profile import (
+    ServiceProfile,
+    choose_profiles,
+    engine_service,
+    read_service_profile,
+)
+from pytest_seldon_scaling.twin.traffic import _quantile
+
+GOOD = {
+    "model": "iris",
+    "service_time_p50_ms": 5.0,
+    "service_time_p95_ms": 9.0,
+    "service_time_p99_ms": 20.0,
+    "concurrency_per_replica": 2,
+    "saturation_rps": 100.0,
+    "max_p99_ms": 100.0,
+}
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "profile.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_a_written_profile_reads_back_with_its_file(tmp_path):
+    profile = ServiceProfile(**GOOD)
+    path = write(tmp_path, profile.to_json())
+    read = read_service_profile(path)
+    assert read == profile
+    assert read.source == str(path)
+    assert "source" not in json.loads(profile.to_json())  # the file does not name itself
+    assert read.describe() == (
+        f"iris ({path}): p50 5 ms, p99 20 ms, 2 worker(s) of 20 ms per replica"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"concurrency_per_replica": 0},
+            "field concurrency_per_replica: must be a whole number ≥ 1",
+        ),
+        ({"concurrency_per_replica": 1.5}, "field concurrency_per_replica: must be a whole number"),
+        ({"service_time_p50_ms": "5"}, "field service_time_p50_ms: must be a number of ms > 0"),
+        ({"service_time_p50_ms": -1}, "field service_time_p50_ms: must be a number of ms > 0"),
+        ({"saturation_rps": True}, "field saturation_rps: must be a number of rps ≥ 0"),
+        ({"model": ""}, "field model: must be a model name"),
+        ({"service_time_p99_ms": 6.0}, "field service_time_p99_ms: below service_time_p95_ms"),
+    ],
+)
+def test_a_bad_field_is_named_with_the_file(tmp_path, change, message):
+    path = write(tmp_path, {**GOOD, **change})
+    with pytest.raises(ValueError, match=f"^{re.escape(f'{path}: {message}')}"):
+        read_service_profile(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{", "not a service profile (Expecting property name"),
+        ("[1]", "not a service profile (expected a JSON object)"),
+        ('{"model": "iris"}', "service profile lacks service_time_p50_ms"),
+    ],
+)
+def test_a_file_that_is_no_profile_is_named(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match=f"^{re.escape(f'{path}: {message}')}"):
+        read_service_profile(path)
+
+
+def test_a_missing_file_is_named(tmp_path):
+    with pytest.raises(ValueError, match=r"nothing\.json: not a service profile \(\[Errno 2\]"):
+        read_service_profile(tmp_path / "nothing.json")
+
+
+def test_each_model_gets_its_own_profile_or_the_spare_one():
+    a = ServiceProfile("a", 10.0, 12.0, 15.0, 2, 100.0, 100.0)
+    other = ServiceProfile("elsewhere", 40.0, 50.0, 60.0, 1, 20.0, 100.0)
+    assert choose_profiles([a, other], ["a", "b"]) == {"a": a, "b": other}
+    assert choose_profiles([a], ["a", "b"]) == {"a": a}  # b keeps the twin's defaults
+    assert {m: p.twin_service() for m, p in choose_profiles([a, other], ["a", "b"]).items()} == {
+        "a": (0.02, 2),
+        "b": (0.05, 1),
+    }
+    with pytest.raises(ValueError, match=r"2 service profiles \(elsewhere, x\) are for none of"):
+        choose_profiles([other, ServiceProfile("x", 1.0, 1.0, 1.0, 1, 1.0, 1.0)], ["a"])
+
+
+def test_the_engine_points_give_back_the_measured_percentiles():
+    profile = ServiceProfile(**GOOD)
+    service = engine_service(profile)
+    assert (service.service_time, service.concurrency) == profile.twin_service() == (0.02, 2)
+    assert sum(w for _, w in service.points) == pytest.approx(1.0)
+    # the engine's own weighted quantile over an unqueued second of 1,000 answered requests
+    latencies = {service.service_time + offset: 1000 * w for offset, w in service.points}
+    ordered = sorted(latencies.items())
+    measured = [_quantile(ordered, 1000, q) * 1000 for q in (0.5, 0.95, 0.99)]  # seconds -> ms
+    assert measured == pytest.approx([5.0, 9.0, 20.0])
+    # the offsets are from the rate-setting service time (20 ms): the median answers faster
+    assert service.points[0][0] == pytest.approx(-0.015)
+
