@@ -110,3 +110,72 @@ def test_the_engine_points_give_back_the_measured_percentiles():
     # the offsets are from the rate-setting service time (20 ms): the median answers faster
     assert service.points[0][0] == pytest.approx(-0.015)
 
+
+# -- the plugin: --seldon-service-profile and seldon_service_profile --------------------------
+
+TEST_SERVED_AS_PROFILED = """
+from pytest_seldon_scaling.resources import default_manifests
+
+def test_served(seldon, seldon_settings):
+    assert [p.model for p in seldon_settings.service_profiles] == ["iris"]
+    seldon.apply(str(default_manifests()))
+    seldon.sleep(60)
+    run = seldon.load("iris-shared", "hold 4rps 30s")
+    run.wait()
+    assert max(s.p50_ms for s in run.seconds() if s.p50_ms) == {P50}
+"""
+
+
+def slow_profile(tmp_path) -> str:
+    # calibrated as "iris": the one spare profile serves both Models of the default manifests
+    path = tmp_path / "slow.json"
+    path.write_text(ServiceProfile("iris", 250.0, 300.0, 350.0, 2, 8.0, 1000.0).to_json())
+    return str(path)
+
+
+@pytest.mark.parametrize("how", ["option", "ini"])
+def test_the_suite_twin_serves_as_profiled_and_the_report_says_so(pytester, tmp_path, how):
+    slow = slow_profile(tmp_path)
+    pytester.makepyfile(TEST_SERVED_AS_PROFILED.replace("{P50}", "250.0"))
+    args = ["--seldon-cluster", "--seldon-report=out", "-p", "no:cacheprovider"]
+    if how == "option":
+        args.append(f"--seldon-service-profile={slow}")
+    else:
+        pytester.makeini(f"[pytest]\nseldon_service_profile = {slow}\n")
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+    facts = json.loads((pytester.path / "out" / "report.json").read_text())["facts"]
+    assert facts["service_profiles"] == (
+        f"model/iris-dedicated: iris ({slow}): p50 250 ms, p99 350 ms, 2 worker(s) of 250 ms "
+        f"per replica; model/iris-shared: iris ({slow}): p50 250 ms, p99 350 ms, 2 worker(s) "
+        "of 250 ms per replica"
+    )
+    assert "iris-shared: iris" in (pytester.path / "out" / "report.html").read_text()
+
+
+def test_without_the_option_the_twin_keeps_its_defaults(pytester):
+    pytester.makepyfile(
+        TEST_SERVED_AS_PROFILED.replace("{P50}", "10.0").replace('== ["iris"]', "== []")
+    )
+    pytester.runpytest("--seldon-cluster", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_a_bad_service_profile_stops_the_run_naming_file_and_field(pytester, tmp_path):
+    bad = write(tmp_path, {**GOOD, "concurrency_per_replica": "four"})
+    pytester.makepyfile("def test_x(seldon): pass")
+    result = pytester.runpytest("--seldon-cluster", f"--seldon-service-profile={bad}")
+    result.stderr.fnmatch_lines(
+        [f"*--seldon-service-profile: {bad}: field concurrency_per_replica: must be a whole*"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_two_spare_profiles_stop_the_run(pytester, tmp_path):
+    pytester.makepyfile("def test_x(seldon): pass")
+    other = tmp_path / "other.json"
+    other.write_text(ServiceProfile("resnet", 9.0, 9.0, 9.0, 1, 1.0, 1.0).to_json())
+    result = pytester.runpytest(
+        "--seldon-cluster",
+        f"--seldon-service-profile={slow_profile(tmp_path)}",
+        f"--seldon-service-profile={other}",
+    )
+    result.stderr.fnmatch_lines(["*2 service profiles (*slow.json, *other.json) are for none*"])
