@@ -168,7 +168,7 @@ def _resolve_run(config: pytest.Config) -> SeldonRun:
         except MissingExtra as missing:
             raise pytest.UsageError(f"pytest-seldon-scaling: {missing}") from None
     run = SeldonRun(settings, _given_manifests(settings.manifests, settings.namespace))
-    if settings.service_profiles:
+    if settings.service_profiles and settings.cluster == "twin":
         from .service_profile import profiles_for_manifests
 
         try:

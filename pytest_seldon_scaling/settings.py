@@ -91,13 +91,19 @@ class SeldonSettings:
 
     def warnings(self) -> list[str]:
         """What this run asks for that its Core 2 version will not do (terminal and report)."""
+        warnings = []
         if self.model_autoscaling and parse_core_version(self.core_version) >= (2, 10):
-            return [
+            warnings.append(
                 f"--seldon-model-autoscaling=true does nothing on Core {self.core_version}: "
                 f"{LAG_AUTOSCALING_DISABLED}; no Model scales on inference lag (check it with "
                 "--seldon-core-version=2.9, or scale Models with an HPA)"
-            ]
-        return []
+            )
+        if self.service_profiles and self.cluster in ("kind", "existing"):
+            warnings.append(
+                f"--seldon-service-profile shapes the twin only: on --seldon-cluster="
+                f"{self.cluster} the model servers serve as they do"
+            )
+        return warnings
 
     def marked(
         self,

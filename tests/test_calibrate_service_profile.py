@@ -179,3 +179,23 @@ def test_two_spare_profiles_stop_the_run(pytester, tmp_path):
         f"--seldon-service-profile={other}",
     )
     result.stderr.fnmatch_lines(["*2 service profiles (*slow.json, *other.json) are for none*"])
+
+
+@pytest.mark.parametrize(
+    ("cluster", "warned"), [("twin", False), ("kind", True), ("existing", True)]
+)
+def test_a_profile_on_a_real_cluster_is_a_warning_not_a_pretence(cluster, warned):
+    from dataclasses import MISSING, fields
+
+    from pytest_seldon_scaling.settings import SeldonSettings
+
+    unused = {f.name: None for f in fields(SeldonSettings) if f.default is MISSING}
+    settings = SeldonSettings(
+        **{**unused, "cluster": cluster, "model_autoscaling": False, "core_version": "2.10"},
+        service_profiles=(ServiceProfile(**GOOD),),
+    )
+    expected = [
+        f"--seldon-service-profile shapes the twin only: on --seldon-cluster={cluster} the "
+        "model servers serve as they do"
+    ]
+    assert settings.warnings() == (expected if warned else [])
