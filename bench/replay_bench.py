@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import math
 import pstats
 import random
@@ -115,6 +116,7 @@ def main() -> None:
         return
     started, cpu = time.perf_counter(), time.process_time()
     outcome = simulate(fleet_manifests(MODELS, SERVERS), trace.profiles())
+    gc.collect()  # the twin's garbage is part of the cost (tune's next candidate would pay it)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
     rows = [
         ("trace", f"{MODELS} models, {args.hours:g} h, {STEP} s samples"),
