@@ -5,18 +5,22 @@ fleet (10 Models with HPAs on 2 Servers) and a diurnal trace, then runs the same
 command runs (NSGA-II, a generation at a time over ``--jobs`` processes) and prints a table:
 wall time, seconds per candidate, the front's size and the projection for 200 candidates.
 Target: 200 candidates over the 24-hour trace in under 2 minutes on 2 cores.
+
+``--profile`` runs the search in this process under cProfile instead (``--jobs`` ignored; use
+few ``--trials``) and prints where the time goes by part of the package, optuna included.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
 import tempfile
 import time
 from pathlib import Path
 
 from fleet import fleet_manifests
-from replay_bench import diurnal_csv
+from replay_bench import diurnal_csv, print_shares
 
 from pytest_seldon_scaling.load.trace import load_trace
 from pytest_seldon_scaling.tune import SLO, Problem, Space, pareto_front, search
@@ -33,6 +37,7 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--profile", action="store_true", help="shares of the time, by part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "day.csv"
@@ -48,6 +53,11 @@ def main() -> None:
         slo=SLO(p99_ms=100),
         space=Space(average_value=(10.0, 40.0)),
     )
+    if args.profile:
+        profiler = cProfile.Profile()
+        profiler.runcall(search, problem, args.trials, population=args.population)
+        print_shares(profiler)
+        return
     started = time.perf_counter()
     candidates = search(problem, args.trials, population=args.population, jobs=args.jobs)
     wall = time.perf_counter() - started

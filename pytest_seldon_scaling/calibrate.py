@@ -7,23 +7,24 @@ request rate should be done on the target model (one replica, no scaling)", then
 with Locust (open loop: constant-throughput users at the profile's rate), finds where p99
 breaks the limit, errors begin or the replica stops keeping up, and prints the HPA target and
 maxReplicas with the margin used. It writes a service profile (service-time percentiles at low
-load, concurrency per replica by Little's law at saturation) that ``tune --profile`` gives
-the twin in place of its defaults (:meth:`ServiceProfile.twin_service`).
+load, concurrency per replica by Little's law at saturation) that the twin serves with in
+place of its defaults (:mod:`.service_profile`; ``plan --service-profile``,
+``--seldon-service-profile`` and ``tune --profile`` read it).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .load.profile import Ramp, parse_duration
+from .service_profile import ServiceProfile
 from .timeline import TrafficSecond
 
 WINDOW = 5  # seconds per step of the judgement: single seconds are too noisy
@@ -97,35 +98,6 @@ def hpa_advice(saturation_rps: float, margin: float, peak_rps: float | None) -> 
     return HPAAdvice(target, wanted, margin)
 
 
-@dataclass(frozen=True)
-class ServiceProfile:
-    """How one replica of the model serves: what the twin needs instead of its defaults."""
-
-    model: str
-    service_time_p50_ms: float
-    service_time_p95_ms: float
-    service_time_p99_ms: float
-    concurrency_per_replica: int
-    saturation_rps: float
-    max_p99_ms: float
-
-    def twin_service(self) -> tuple[float, int]:
-        """(service time, workers) for the twin's traffic engine (``TrafficEngine.service``).
-
-        The twin serves in constant time with whole workers, so it takes ``concurrency``
-        workers each busy ``concurrency / saturation`` s: one twin replica then saturates at
-        the measured rate (the figure the HPA is sized on), with a service time close to the
-        measured median.
-        """
-        seconds = self.service_time_p50_ms / 1000
-        if self.saturation_rps > 0:
-            seconds = self.concurrency_per_replica / self.saturation_rps
-        return seconds, self.concurrency_per_replica
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2) + "\n"
-
-
 def service_profile(
     model: str, seconds: Sequence[TrafficSecond], found: Saturation, max_p99_ms: float
 ) -> ServiceProfile:
@@ -139,22 +111,6 @@ def service_profile(
     p99 = statistics.median(s.p99_ms or s.p50_ms for s in low)
     concurrency = max(1, round(found.rps * p50 / 1000))
     return ServiceProfile(model, p50, p95, p99, concurrency, found.rps, max_p99_ms)
-
-
-def read_service_profile(path: Path) -> ServiceProfile:
-    """A profile ``calibrate`` wrote; ``ValueError`` names the file and the field."""
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not a service profile ({error})") from None
-    fields = ServiceProfile.__dataclass_fields__
-    missing = sorted(set(fields) - set(data))
-    if missing:
-        raise ValueError(f"{path}: service profile lacks {', '.join(missing)}")
-    profile = ServiceProfile(**{k: data[k] for k in fields})
-    if not (profile.service_time_p50_ms > 0 and profile.concurrency_per_replica >= 1):
-        raise ValueError(f"{path}: service_time_p50_ms must be > 0, concurrency ≥ 1")
-    return profile
 
 
 # -- the command -----------------------------------------------------------------------------

@@ -79,6 +79,14 @@ OPTIONS: tuple[Option, ...] = (
         metavar="TRACE",
     ),
     Option(
+        "service-profile",
+        "service profile from 'seldon-scaling calibrate': the twin serves the Model it names "
+        "like the measured one (repeatable); one naming no Model of the manifests serves "
+        "every Model without its own",
+        kind="paths",
+        metavar="FILE",
+    ),
+    Option(
         "max-error-rate",
         "SLO: highest share of failed requests a scenario may show",
         "0",

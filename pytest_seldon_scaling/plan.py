@@ -48,6 +48,7 @@ from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import Manifest, ManifestError, load_manifests
+from .service_profile import choose_profiles, read_service_profile, serve_with
 from .settings import MAX_DURATION, normalize_core_version
 from .svgplot import ChartSpec
 from .timeline import Event, HPASample, ReplicaSample, Timeline
@@ -100,6 +101,15 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="model(s) to send the load to (default: every Model with an HPA, else every Model)",
+    )
+    parser.add_argument(
+        "--service-profile",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="service profile from 'seldon-scaling calibrate': the twin serves its Model like "
+        "the measured one (repeatable); one naming no Model serves every Model without its own",
     )
     parser.add_argument("--core-version", default="2.10", help="Core 2 version (2.9 or 2.10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the twin's randomness")
@@ -167,6 +177,7 @@ def run_plan(args: argparse.Namespace) -> int:
         actions = sorted((parse_action(text) for text in args.action), key=lambda a: a.at)
         manifests = load_manifests(*args.manifests)
         node_pools = [_pool_of(m) for m in manifests if _is_node(m)]
+        service_profiles = [read_service_profile(path) for path in args.service_profile]
     except (ProfileError, TraceError, ValueError, ManifestError) as error:
         print(f"seldon-scaling plan: {error}", file=sys.stderr)
         return 2
@@ -223,11 +234,17 @@ def run_plan(args: argparse.Namespace) -> int:
             return 2
         try:
             profiles = profiles_for(trace, models) if trace else dict.fromkeys(models, profile)
-        except TraceError as error:
+            served = choose_profiles(
+                service_profiles, sorted(m["metadata"]["name"] for m in cluster.list("model"))
+            )
+        except ValueError as error:  # a TraceError too
             print(f"seldon-scaling plan: {error}", file=sys.stderr)
             return 2
+        serve_with(cluster, served)
         what = trace.describe() if trace else profile.describe()
         print(f"Plan: {what} on the Core 2 {core_version} twin (seed {args.seed})")
+        for model, service_profile in sorted(served.items()):
+            print(f"  model/{model} served as profiled: {service_profile.describe()}")
         if args.model_autoscaling == "true" and core_version != "2.9":
             print(
                 f"warning: --model-autoscaling true does nothing on Core {core_version}: "

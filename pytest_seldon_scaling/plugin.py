@@ -86,6 +86,7 @@ class SeldonRun:
         self.other_failures = 0  # failed tests and collectors that are not checks
         self.interrupted = ""  # why the run stopped early ("" if it ran to the end)
         self._sent = (0, 0, 0)  # checks, scenarios, failures a pytest-xdist worker handed on
+        self.served: dict = {}  # per Model, the service profile the twin serves it with
 
     def facts(self) -> RunFacts:
         import platform
@@ -108,6 +109,9 @@ class SeldonRun:
             interrupted=self.interrupted,
             other_failures=self.other_failures,
             warnings=self.settings.warnings(),
+            service_profiles="; ".join(
+                f"model/{m}: {p.describe()}" for m, p in sorted(self.served.items())
+            ),
         )
 
     def take_unsent(self) -> str:
@@ -163,7 +167,17 @@ def _resolve_run(config: pytest.Config) -> SeldonRun:
             require(f"--seldon-cluster={settings.cluster}", "kind", "load")
         except MissingExtra as missing:
             raise pytest.UsageError(f"pytest-seldon-scaling: {missing}") from None
-    return SeldonRun(settings, _given_manifests(settings.manifests, settings.namespace))
+    run = SeldonRun(settings, _given_manifests(settings.manifests, settings.namespace))
+    if settings.service_profiles and settings.cluster == "twin":
+        from .service_profile import profiles_for_manifests
+
+        try:
+            run.served = profiles_for_manifests(settings.service_profiles, run.manifests)
+        except ValueError as error:
+            raise pytest.UsageError(
+                f"pytest-seldon-scaling: --seldon-service-profile: {error}"
+            ) from None
+    return run
 
 
 def _given_manifests(paths: tuple[Path, ...], namespace: str) -> list[Manifest]:
@@ -332,7 +346,9 @@ class SeldonSession:
             pytest.skip(NO_CLUSTER)
         settings = _scenario_settings(self.settings, core_version, seed, twin)
         if settings.cluster == "twin":
-            cluster = _open_twin(settings, settings.core_version, settings.seed, twin or {})
+            cluster = _open_twin(
+                settings, settings.core_version, settings.seed, twin or {}, self.run.served
+            )
         else:
             cluster = self.shared()
         from .handle import SeldonHandle
@@ -374,8 +390,9 @@ def _scenario_settings(
 
 
 def _open_twin(
-    settings: SeldonSettings, core_version: str, seed: int, overrides: dict
+    settings: SeldonSettings, core_version: str, seed: int, overrides: dict, served: dict
 ) -> SeldonCluster:
+    from .service_profile import serve_with
     from .twin import TwinCluster, TwinSettings
 
     twin_settings = TwinSettings(
@@ -389,9 +406,11 @@ def _open_twin(
         twin_settings = twin_settings.with_(**overrides)
     except TypeError as error:
         raise pytest.UsageError(f"@pytest.mark.seldon(twin=...): {error}") from None
-    return TwinCluster(
+    cluster = TwinCluster(
         core_version=core_version, namespace=settings.namespace, seed=seed, settings=twin_settings
     )
+    serve_with(cluster, served)
+    return cluster
 
 
 def _open_kube(run: SeldonRun) -> SeldonCluster:
@@ -458,7 +477,7 @@ def seldon_cluster(pytestconfig: pytest.Config) -> Iterator[SeldonCluster]:
     if not settings.enabled:
         pytest.skip(NO_CLUSTER)
     if settings.cluster == "twin":
-        cluster = _open_twin(settings, settings.core_version, settings.seed, {})
+        cluster = _open_twin(settings, settings.core_version, settings.seed, {}, run.served)
     else:
         cluster = _open_kube(run)
     yield cluster

@@ -103,6 +103,7 @@ class RunFacts:
     interrupted: str = ""  # why the run stopped before the end (Ctrl-C, SIGTERM, ...); "" if not
     other_failures: int = 0  # tests and collectors of the session that failed but are no checks
     warnings: list[str] = field(default_factory=list)  # what the settings ask that Core 2 ignores
+    service_profiles: str = ""  # how the twin served the Models ("; "-separated), "" if as default
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -21,6 +21,7 @@ from .versions import LAG_AUTOSCALING_DISABLED, core_minor, parse_core_version
 
 if TYPE_CHECKING:
     from .load.trace import Trace
+    from .service_profile import ServiceProfile
 
 SUPPORTED_CORE_VERSIONS = ("2.9", "2.10")
 
@@ -81,6 +82,8 @@ class SeldonSettings:
     helm_binary: str | None
     core_release: str | None = None  # a patch release the user asked for, e.g. "2.10.1"
     traffic: Trace | None = None  # --seldon-traffic: replayed instead of the synthetic ramps
+    # --seldon-service-profile: how the twin serves the Models (plugin.SeldonRun picks per Model)
+    service_profiles: tuple[ServiceProfile, ...] = ()
 
     @property
     def enabled(self) -> bool:
@@ -88,13 +91,19 @@ class SeldonSettings:
 
     def warnings(self) -> list[str]:
         """What this run asks for that its Core 2 version will not do (terminal and report)."""
+        warnings = []
         if self.model_autoscaling and parse_core_version(self.core_version) >= (2, 10):
-            return [
+            warnings.append(
                 f"--seldon-model-autoscaling=true does nothing on Core {self.core_version}: "
                 f"{LAG_AUTOSCALING_DISABLED}; no Model scales on inference lag (check it with "
                 "--seldon-core-version=2.9, or scale Models with an HPA)"
-            ]
-        return []
+            )
+        if self.service_profiles and self.cluster in ("kind", "existing"):
+            warnings.append(
+                f"--seldon-service-profile shapes the twin only: on --seldon-cluster="
+                f"{self.cluster} the model servers serve as they do"
+            )
+        return warnings
 
     def marked(
         self,
@@ -203,10 +212,23 @@ def resolve(config: pytest.Config) -> SeldonSettings:
         helm_binary=raw("helm-binary") or None,
         core_release=_patch_release(str(raw("core-version") or "")),
         traffic=convert("traffic", load_trace, None),
+        service_profiles=_service_profiles(raw("service-profile") or [], errors),
     )
     if errors:
         raise pytest.UsageError("pytest-seldon-scaling: " + "\n  ".join(["bad option:", *errors]))
     return settings
+
+
+def _service_profiles(paths: list, errors: list[str]) -> tuple[ServiceProfile, ...]:
+    from .service_profile import read_service_profile
+
+    profiles = []
+    for path in paths:
+        try:
+            profiles.append(read_service_profile(Path(path)))
+        except ValueError as error:
+            errors.append(f"--seldon-service-profile: {error}")
+    return tuple(profiles)
 
 
 def _pytest_kind_options(config: pytest.Config, errors: list[str]) -> dict[str, tuple[str, Any]]:

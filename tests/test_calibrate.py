@@ -10,15 +10,14 @@ import json
 
 import pytest
 
-from pytest_seldon_scaling.calibrate import (
-    ServiceProfile,
-    hpa_advice,
-    read_service_profile,
-    saturation,
-    service_profile,
-)
+from pytest_seldon_scaling.calibrate import hpa_advice, saturation, service_profile
 from pytest_seldon_scaling.cli import main
 from pytest_seldon_scaling.load.local_servers import mlserver_available, mlserver_iris
+from pytest_seldon_scaling.service_profile import (
+    ServiceProfile,
+    read_service_profile,
+    serve_with,
+)
 from pytest_seldon_scaling.timeline import TrafficSecond
 
 
@@ -92,7 +91,7 @@ def test_the_service_profile_round_trips_into_twin_settings(tmp_path):
     # one twin replica saturates where the measured one did: 1 worker / 53 rps
     assert profile.twin_service() == (pytest.approx(1 / 53), 1)
     path.write_text(json.dumps({"model": "iris"}))
-    with pytest.raises(ValueError, match=r"p.json: service profile lacks concurrency_per_replica"):
+    with pytest.raises(ValueError, match=r"p.json: service profile lacks service_time_p50_ms, .*"):
         read_service_profile(path)
 
 
@@ -102,7 +101,7 @@ def test_the_twin_serves_a_calibrated_model_at_its_pace():
 
     def p50_under(service):
         cluster = TwinCluster()
-        cluster.traffic.service.update(service)
+        serve_with(cluster, service)
         cluster.apply(str(default_manifests()))
         cluster.sleep(60)
         run = cluster.load("iris-shared", "hold 4rps 30s")
@@ -111,7 +110,7 @@ def test_the_twin_serves_a_calibrated_model_at_its_pace():
 
     slow = ServiceProfile("iris-shared", 250.0, 300.0, 350.0, 2, 8.0, 1000.0)
     assert p50_under({}) == pytest.approx(10.0)  # the twin's default service time
-    assert p50_under({"iris-shared": slow.twin_service()}) == pytest.approx(250.0)
+    assert p50_under({"iris-shared": slow}) == pytest.approx(250.0)
 
 
 def test_tune_uses_the_profile_instead_of_the_twin_defaults(tmp_path, capsys):

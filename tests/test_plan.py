@@ -349,3 +349,55 @@ def test_the_png_draws_the_series_of_the_svg():
     }
     drawn = {line.get_label() for line in replicas.get_lines()}
     assert "model/irisa0 available" in drawn and "model/irisa0 status" not in drawn
+
+
+def _slow_profile(tmp_path, model="iris") -> str:
+    """Ten times the twin's default service time (10 ms), the default 4 workers."""
+    from pytest_seldon_scaling.service_profile import ServiceProfile
+
+    path = tmp_path / f"{model}.json"
+    path.write_text(ServiceProfile(model, 100.0, 120.0, 150.0, 4, 40.0, 1000.0).to_json())
+    return str(path)
+
+
+def test_a_slow_service_profile_queues_and_saturates_where_the_defaults_do_not(tmp_path, capsys):
+    args = ["plan", "--manifests", FIXTURES, "--profile", "hold 60rps 2m"]
+    assert main(args) == 0
+    fast = capsys.readouterr().out
+    assert main([*args, "--service-profile", _slow_profile(tmp_path)]) == 1
+    slow = capsys.readouterr().out
+    assert "ok    iris-shared: worst p99 10 ms" in fast
+    assert "requests: 7200 sent, 7200 ok, 0 failed" in fast
+    # one replica serves 40 rps, not 400: 60 rps queue until the HPA scales, then time out
+    assert "model/iris-shared served as profiled: iris (" in slow
+    assert "FAIL  iris-shared: worst p99 10000 ms" in slow
+    assert re.search(r"requests: 7200 sent, \d+ ok, [1-9]\d* failed \(timeout: ", slow)
+
+
+def test_below_saturation_a_slow_profile_shows_its_latency(tmp_path, capsys):
+    args = ["plan", "--manifests", FIXTURES, "--profile", "hold 20rps 2m"]
+    assert main([*args, "--service-profile", _slow_profile(tmp_path, "iris-shared")]) == 0
+    out = capsys.readouterr().out
+    assert "ok    iris-shared: worst p99 100 ms" in out  # its own profile
+    assert "ok    iris-dedicated: worst p99 10 ms" in out  # none: the twin's default
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"model": "iris"}', "bad.json: service profile lacks service_time_p50_ms"),
+        ("not json", "bad.json: not a service profile (Expecting value"),
+    ],
+)
+def test_a_bad_service_profile_is_a_usage_error(tmp_path, capsys, text, message):
+    (tmp_path / "bad.json").write_text(text)
+    args = ["plan", "--manifests", FIXTURES, "--profile", "hold 5rps 1m"]
+    assert main([*args, "--service-profile", str(tmp_path / "bad.json")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_two_spare_service_profiles_are_a_usage_error(tmp_path, capsys):
+    args = ["plan", "--manifests", FIXTURES, "--profile", "hold 5rps 1m"]
+    args += ["--service-profile", _slow_profile(tmp_path, "a")]
+    assert main([*args, "--service-profile", _slow_profile(tmp_path, "b")]) == 2
+    assert "2 service profiles (" in capsys.readouterr().err

@@ -330,18 +330,6 @@ def test_two_workers_on_postgresql_find_the_local_front(postgres_url, tmp_path, 
     assert said == ["worker 0/2: scored 4 candidates\n", "worker 1/2: scored 4 candidates\n"]
 
 
-def test_each_model_gets_its_own_service_profile_or_the_spare_one():
-    from pytest_seldon_scaling.calibrate import ServiceProfile
-    from pytest_seldon_scaling.tune import service_of
-
-    a = ServiceProfile("a", 10.0, 12.0, 15.0, 2, 100.0, 100.0)
-    other = ServiceProfile("elsewhere", 40.0, 50.0, 60.0, 1, 20.0, 100.0)
-    assert service_of([a, other], ["a", "b"]) == {"a": (0.02, 2), "b": (0.05, 1)}
-    assert service_of([a], ["a", "b"]) == {"a": (0.02, 2)}  # b keeps the twin's defaults
-    with pytest.raises(ValueError, match=r"2 profiles .* are for models the trace does not"):
-        service_of([other, ServiceProfile("x", 1.0, 1.0, 1.0, 1, 1.0, 1.0)], ["a"])
-
-
 def test_a_worker_without_a_coordinator_gives_up_and_says_why(tmp_path):
     from pytest_seldon_scaling.tune import SLO, Problem, Space, open_study, work
 
@@ -352,3 +340,21 @@ def test_a_worker_without_a_coordinator_gives_up_and_says_why(tmp_path):
     open_study("idle", 0, 4, storage)  # a study nobody asks trials of
     with pytest.raises(TimeoutError, match=r"'idle' for 0\.5 s"):
         work(problem, storage, "idle", 0, 2, trials=4, poll=0.1, idle=0.5)
+
+
+def test_a_replay_pauses_the_cycle_collector_and_gives_it_back():
+    import gc
+
+    from pytest_seldon_scaling.tune import cycle_collection_paused
+
+    seen = []
+    with cycle_collection_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

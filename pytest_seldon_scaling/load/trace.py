@@ -61,20 +61,26 @@ class TraceError(ValueError):
 
 
 class SampledProfile(LoadProfile):
-    """A profile of many ramps, looked up by bisection.
+    """A profile of many ramps, looked up by a cursor (bisection when it jumps).
 
     ``LoadProfile`` scans its pieces for a rate and sums the pieces an interval overlaps, fine
     for a handful of segments; a day sampled every minute has 1,440 pieces per model and the
-    twin asks for every second's requests: two prefix sums answer any interval.
+    twin asks for every second's requests of every model (1.7 M calls for a day of 20): two
+    prefix sums answer any interval, and consecutive intervals stay in the piece they were in.
     """
 
     def __init__(self, *segments: Segment) -> None:
         super().__init__(*segments)
-        pieces = list(self.pieces())
-        # requests before each piece's start: any interval is two prefix lookups
+        # per piece: requests before its start, its start rate, half its slope, so the
+        # requests from a piece's start to ``x`` s into it are ``x * (rate + half_slope * x)``
         self._before = [0.0]
-        for _, piece in pieces:
+        self._rate0: list[float] = []
+        self._half_slope: list[float] = []
+        for _, piece in self.pieces():
             self._before.append(self._before[-1] + piece.requests(0.0, piece.duration))
+            self._rate0.append(piece.start_rps)
+            self._half_slope.append((piece.end_rps - piece.start_rps) / piece.duration / 2)
+        self._cursor = 0
         self._last = (0.0, 0.0)
 
     def __add__(self, other: Segment | LoadProfile) -> LoadProfile:
@@ -87,24 +93,24 @@ class SampledProfile(LoadProfile):
         return self._pieces[i].rate_at(t - self._starts[i])
 
     def requests_between(self, t0: float, t1: float) -> float:
-        before = self._requests_until(t0)  # first: t1 is the next interval's t0
-        return max(0.0, self._requests_until(t1) - before)
-
-    def _requests_until(self, t: float) -> float:
         # the twin asks for consecutive intervals: each one starts where the last one ended
-        if t == self._last[0]:
-            return self._last[1]
-        total = self._prefix(t)
-        self._last = (t, total)
-        return total
+        last_t, before = self._last
+        if t0 != last_t:
+            before = self._prefix(t0)
+        total = self._prefix(t1)
+        self._last = (t1, total)
+        return total - before if total > before else 0.0
 
     def _prefix(self, t: float) -> float:
         if t <= 0:
             return 0.0
         if t >= self.duration:
             return self._before[-1]
-        i = bisect.bisect_right(self._ends, t)
-        return self._before[i] + self._pieces[i].requests(0.0, t - self._starts[i])
+        i = self._cursor
+        if not self._starts[i] <= t < self._ends[i]:
+            i = self._cursor = bisect.bisect_right(self._ends, t)
+        x = t - self._starts[i]
+        return self._before[i] + x * (self._rate0[i] + self._half_slope[i] * x)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,10 @@ def test_sampled_profiles_agree_with_plain_profiles():
         assert fast.requests_between(t0, t1) == pytest.approx(plain.requests_between(t0, t1))
     for t in (0, 30, 61, 2939.9, 2940, 5000):
         assert fast.rate_at(t) == pytest.approx(plain.rate_at(t))
+    # as the twin asks: every second in order, crossing each piece's end, then a jump back
+    walk = [(t / 2, t / 2 + 0.5) for t in range(2 * 3000)] + [(10, 11), (2000, 2000.25)]
+    for t0, t1 in walk:
+        assert fast.requests_between(t0, t1) == pytest.approx(plain.requests_between(t0, t1))
 
 
 @given(
