@@ -4,11 +4,9 @@
 ``plan --service-profile``, ``tune --profile`` and the plugin's ``--seldon-service-profile``
 read it with :func:`read_service_profile`, the one parser. Every twin takes the profiles the
 same way: :func:`choose_profiles` picks each model's profile, :func:`serve_with` hands them to
-the twin's traffic engine (``TrafficEngine.service``: per model (service time, workers)).
-
-:func:`engine_service` also turns the profile's service-time percentiles into latency points
-the engine can spread its unqueued requests over; the engine does not take them yet (it serves
-in constant time), so today only the median's rate and the worker count reach the twin.
+the twin's traffic engine (``TrafficEngine.service``) as :func:`engine_service` turns them
+into a :class:`~.twin.traffic.ServiceTime`: the rate of one replica, its workers, and the
+measured service-time percentiles as the latencies of requests that do not queue.
 """
 
 from __future__ import annotations
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .manifests import Manifest
     from .twin import TwinCluster
+    from .twin.traffic import ServiceTime
 
 # The profile's percentiles, each standing for the band of quantiles nearest to it: the
 # bands meet halfway between the percentiles, so a weighted quantile at 0.5, 0.95 or 0.99 of
@@ -157,41 +156,26 @@ def profiles_for_manifests(
 
 
 def serve_with(cluster: TwinCluster, chosen: Mapping[str, ServiceProfile]) -> None:
-    """The one way a twin takes service profiles: the traffic engine's per-model table of
-    (service time, workers per replica)."""
-    cluster.traffic.service.update({m: p.twin_service() for m, p in chosen.items()})
+    """The one way a twin takes service profiles: the traffic engine's per-model
+    :class:`~.twin.traffic.ServiceTime` (rate, workers, and the measured latencies)."""
+    cluster.traffic.service.update({m: engine_service(p) for m, p in chosen.items()})
 
 
-# -- the distribution, for the engine to take -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class EngineService:
-    """What the traffic engine needs of a profile.
-
-    ``points``: (offset from ``service_time`` in seconds, weight), weights summing to 1. An
-    unqueued request's latency is ``service_time + offset`` with probability ``weight``;
-    ``service_time`` stays what sets the replica's rate (``concurrency / service_time``).
-    """
-
-    service_time: float
-    concurrency: int
-    points: tuple[tuple[float, float], ...]
-
-
-def engine_service(profile: ServiceProfile) -> EngineService:
-    """The profile as service time, workers and latency points (pure).
+def engine_service(profile: ServiceProfile) -> ServiceTime:
+    """The profile as the engine serves it (pure): the rate-setting service time and workers of
+    :meth:`ServiceProfile.twin_service`, and the measured percentiles as latency points.
 
     Each measured percentile becomes a point weighted by its band of quantiles (bands meet
     halfway between the percentiles: 0-0.725 for p50, 0.725-0.97 for p95, 0.97-1 for p99), so
-    the engine's weighted quantiles of an unqueued second give back p50, p95 and p99. Their
-    mean lies a little above the median, as a latency tail does.
+    the engine's weighted quantiles of a second without queueing give back p50, p95 and p99.
     """
+    from .twin.traffic import ServiceTime
+
     seconds, workers = profile.twin_service()
     quantiles = [q for q, _ in PERCENTILES]
     edges = [0.0, *((a + b) / 2 for a, b in itertools.pairwise(quantiles)), 1.0]
     points = tuple(
-        (getattr(profile, name) / 1000 - seconds, edges[i + 1] - edges[i])
+        (getattr(profile, name) / 1000, edges[i + 1] - edges[i])
         for i, (_, name) in enumerate(PERCENTILES)
     )
-    return EngineService(seconds, workers, points)
+    return ServiceTime(seconds, workers, points)

@@ -557,6 +557,15 @@ class Timeline:
             dict(zip(columns.t[low:high], sent, strict=True)),
         )
 
+    def seconds_over(self, model: str, start: float, end: float, *, p99_ms: float) -> int:
+        """How many of ``model``'s seconds with ``start <= t < end`` had a p99 above
+        ``p99_ms`` (a second without answers has none)."""
+        columns = self._traffic.get(model)
+        if columns is None:
+            return 0
+        rows = columns.window(start, end)
+        return sum(1 for p99 in columns.p99_ms[rows.start : rows.stop] if p99 > p99_ms)
+
     def events_between(self, start: float, end: float) -> list[Event]:
         """Events with ``start <= t <= end`` (events are recorded in time order)."""
         low = bisect.bisect_left(self.events, start, key=_t)

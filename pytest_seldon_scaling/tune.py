@@ -92,16 +92,13 @@ def measure(
         if ref.startswith("server/")
     )
     sent = failed = over = 0
-    limit = math.inf if max_p99_ms is None else max_p99_ms
-    # one pass over every model's seconds (1.7 M for a day of 20): no property, no call per row
-    for second in timeline.traffic:
-        if start <= second.t < end:
-            sent += second.sent
-            if second.failed:
-                failed += sum(second.failed.values())
-            p99 = second.p99_ms
-            if p99 is not None and p99 > limit:
-                over += 1
+    # summed from the timeline's columns (1.7 M seconds for a day of 20 models)
+    for model in timeline.models_with_traffic():
+        counts = timeline.traffic_counts(model, start, end)
+        sent += counts.sent
+        failed += sum(counts.failed.values())
+        if max_p99_ms is not None:
+            over += timeline.seconds_over(model, start, end, p99_ms=max_p99_ms)
     schedule_failed = 0.0
     for model in models:
         since = None

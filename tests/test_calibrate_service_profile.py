@@ -100,15 +100,13 @@ def test_each_model_gets_its_own_profile_or_the_spare_one():
 def test_the_engine_points_give_back_the_measured_percentiles():
     profile = ServiceProfile(**GOOD)
     service = engine_service(profile)
-    assert (service.service_time, service.concurrency) == profile.twin_service() == (0.02, 2)
-    assert sum(w for _, w in service.points) == pytest.approx(1.0)
+    assert (service.seconds, service.workers) == profile.twin_service() == (0.02, 2)
+    assert sum(w for _, w in service.latencies) == pytest.approx(1.0)
     # the engine's own weighted quantile over an unqueued second of 1,000 answered requests
-    latencies = {service.service_time + offset: 1000 * w for offset, w in service.points}
+    latencies = {value: 1000 * w for value, w in service.latencies}
     ordered = sorted(latencies.items())
     measured = [_quantile(ordered, 1000, q) * 1000 for q in (0.5, 0.95, 0.99)]  # seconds -> ms
     assert measured == pytest.approx([5.0, 9.0, 20.0])
-    # the offsets are from the rate-setting service time (20 ms): the median answers faster
-    assert service.points[0][0] == pytest.approx(-0.015)
 
 
 # -- the plugin: --seldon-service-profile and seldon_service_profile --------------------------

@@ -12,6 +12,7 @@ from pytest_seldon_scaling.timeline import (
     BUCKET_WIDTHS,
     HPASample,
     Timeline,
+    TrafficCounts,
     TrafficSecond,
     bucket_width,
     thin_samples,
@@ -79,6 +80,17 @@ def test_windows_are_those_of_a_list(models, start, length):
     end = start + length
     assert timeline.traffic_for("a", start, end) == [s for s in a if start <= s.t < end]
     assert timeline.between(start, end).traffic_for("a") == [s for s in a if start <= s.t <= end]
+
+
+@given(runs, st.integers(0, 12_000), st.integers(0, 2_000), finite)
+def test_counts_from_the_columns_are_those_of_the_rows(models, start, length, limit):
+    a, _ = models
+    timeline = record(*models)
+    end = start + length
+    rows = [s for s in a if start <= s.t < end]
+    assert timeline.traffic_counts("a", start, end) == TrafficCounts.of(rows)
+    over = sum(1 for s in rows if s.p99_ms is not None and s.p99_ms > limit)
+    assert timeline.seconds_over("a", start, end, p99_ms=limit) == over
 
 
 @given(runs, st.integers(2, 50))

@@ -115,3 +115,18 @@ def test_a_measured_service_time_distribution_sets_the_percentiles_of_unqueued_r
     steady = [s for s in run.seconds() if s.sent == 50]
     assert steady and all((s.p50_ms, s.p95_ms, s.p99_ms) == (20, 60, 150) for s in steady)
     cluster.close()
+
+
+def test_a_profiled_model_shows_its_measured_percentiles_on_the_twin():
+    from pytest_seldon_scaling.service_profile import ServiceProfile, serve_with
+
+    cluster = TwinCluster()
+    cluster.apply(server(replicas=1), model("iris"))
+    cluster.wait_until(is_available(cluster, "iris"), 120, what="iris available")
+    serve_with(cluster, {"iris": ServiceProfile("iris", 5.0, 9.0, 20.0, 2, 100.0, 1000.0)})
+    run = cluster.load("iris", "hold 4rps 20s")
+    run.wait()
+    steady = [s for s in run.seconds() if s.sent == 4]
+    assert steady
+    assert all((s.p50_ms, s.p95_ms, s.p99_ms) == pytest.approx((5, 9, 20)) for s in steady)
+    cluster.close()
