@@ -530,6 +530,31 @@ def failed_scheduling_status(
     return ModelStatus(SCHEDULE_FAILED, reason, available, unavailable)
 
 
+# AgentEvent (scheduler/pkg/agent/server.go, SeldonIO/seldon-core v2.10.2): the replica state
+# an agent's model event moves from and to
+_AGENT_EVENT_STATES = {
+    "LOADED": (LOADING, LOADED),
+    "UNLOADED": (UNLOADING, UNLOADED),
+    "LOAD_FAILED": (LOADING, LOAD_FAILED),
+    "UNLOAD_FAILED": (UNLOADING, UNLOAD_FAILED),
+}
+
+
+def agent_event_transition(event: str, current: ReplicaStatus | str | None) -> str | None:
+    """``AgentEvent`` then ``UpdateModelState``: the replica state an agent's model event moves
+    the replica to, or None when the store refuses it.
+
+    The store takes an event only from the state the event expects ("State mismatch for
+    <model>:<version> expected state Loading but was ..." otherwise,
+    scheduler/pkg/store/memory.go ``updateModelStateImpl``): a LOADED event for a replica the
+    scheduler has meanwhile asked to unload changes nothing, and the unload goes on.
+    """
+    expected, desired = _AGENT_EVENT_STATES[event]
+    if current is None or _state_name(current) != expected:
+        return None
+    return desired
+
+
 def _state_name(value: ReplicaStatus | str) -> str:
     return value.state if isinstance(value, ReplicaStatus) else value
 

@@ -276,22 +276,25 @@ class Scheduler:
     def agent_event(
         self, server: str, index: int, name: str, version: int, event: str, available_memory: int
     ) -> None:
-        replica = self.servers.get(server, ServerRecord(server)).replicas.get(index)
-        if replica is not None:
-            replica.available_memory = available_memory
-            self._snapshot_cache.pop(server, None)
         record = self.models.get(name)
         target = None if record is None else _version(record, version)
         if target is None or index not in target.replicas:
             return
-        if event == "LOADED":
+        desired = core.agent_event_transition(event, target.replicas[index])
+        if desired is None:
+            return  # Core 2 logs the state mismatch and changes nothing (no Kubernetes event)
+        replica = self.servers.get(server, ServerRecord(server)).replicas.get(index)
+        if replica is not None:
+            replica.available_memory = available_memory
+            self._snapshot_cache.pop(server, None)
+        if desired == core.LOADED:
             self._set_replica(target, index, core.LOADED)
             self._release(target, replica)
             self._request_envoy_sync()
-        elif event == "LOAD_FAILED":
+        elif desired == core.LOAD_FAILED:
             self._set_replica(target, index, core.LOAD_FAILED, "load failed: not enough memory")
             self._release(target, replica)
-        elif event == "UNLOADED":
+        elif desired == core.UNLOADED:
             self._set_replica(target, index, core.UNLOADED)
         self._update_status(record)
         if event in ("LOAD_FAILED", "UNLOADED"):

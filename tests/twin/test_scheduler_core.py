@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import pytest_seldon_scaling.twin.scheduler as core
 from pytest_seldon_scaling.twin import (
     ModelSpec,
     ReplicaStatus,
@@ -424,3 +425,25 @@ def test_version_cleaner_unloads_old_versions_and_forgets_finished_ones():
     unload, forget = clean_old_versions(old)
     assert unload == [(1, 0), (1, 2)]
     assert forget == [0, 2]
+
+
+# AgentEvent + updateModelStateImpl (SeldonIO/seldon-core v2.10.2 scheduler/pkg/agent/server.go,
+# scheduler/pkg/store/memory.go): an event moves a replica only from the state it expects
+@pytest.mark.parametrize(
+    ("event", "current", "moved_to"),
+    [
+        ("LOADED", core.LOADING, core.LOADED),
+        ("LOAD_FAILED", core.LOADING, core.LOAD_FAILED),
+        ("UNLOADED", core.UNLOADING, core.UNLOADED),
+        ("UNLOAD_FAILED", core.UNLOADING, core.UNLOAD_FAILED),
+        # scaled down while loading: the late LOADED is a state mismatch, the unload goes on
+        ("LOADED", core.UNLOAD_ENVOY_REQUESTED, None),
+        ("LOADED", core.UNLOADING, None),
+        ("LOADED", core.AVAILABLE, None),
+        ("UNLOADED", core.AVAILABLE, None),
+        ("LOAD_FAILED", core.LOADED, None),
+        ("LOADED", None, None),
+    ],
+)
+def test_agent_events_move_a_replica_only_from_the_state_they_expect(event, current, moved_to):
+    assert core.agent_event_transition(event, current) == moved_to
