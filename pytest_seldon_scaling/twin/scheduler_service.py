@@ -399,7 +399,9 @@ class Scheduler:
         if record is None:
             return False
         latest = record.latest
-        placement = core.place_model(self._model_spec(record), self._snapshots())
+        spec = self._model_spec(record)
+        # a pinned model is placed on its own server only (place_model's pool): snapshot that
+        placement = core.place_model(spec, self._snapshots(spec.server or None))
         if record.deleted:
             self._update_loaded(record, latest, latest.server, ())
             self._forget_if_gone(record)
@@ -441,9 +443,15 @@ class Scheduler:
             deleted=record.deleted,
         )
 
-    def _snapshots(self) -> list[ServerSnapshot]:
+    def _snapshots(self, only: str | None = None) -> list[ServerSnapshot]:
+        """What the scheduler's server store lists, as placement reads it (``only``: that
+        server alone)."""
         snapshots = []
-        for server in self.servers.values():
+        if only is None:
+            servers = self.servers.values()
+        else:
+            servers = [self.servers[only]] if only in self.servers else []
+        for server in servers:
             cached = self._snapshot_cache.get(server.name)
             if cached is not None:
                 snapshots.append(cached)
