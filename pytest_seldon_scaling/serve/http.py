@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client closed its keep-alive connection (Locust stopping its users)
+        super().handle_error(request, client_address)
 
 
 def _handler_class(handle: Handler) -> type[BaseHTTPRequestHandler]:
@@ -86,7 +92,10 @@ class HTTPService:
         self.server = _Server((host, port), _handler_class(handle))
         self.host = host
         self.port = int(self.server.server_address[1])
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # a short poll: close() (server.shutdown) waits for serve_forever's next poll
+        self._thread = threading.Thread(
+            target=lambda: self.server.serve_forever(poll_interval=0.05), daemon=True
+        )
 
     @property
     def url(self) -> str:
