@@ -19,7 +19,7 @@ from .reference import REFERENCE
 # The served twin (``seldon-scaling twin serve``) is the cluster these tests run the kube
 # backend against; the fake (fakeapi.py) only where a test injects what a twin cannot produce
 # (request counts, statuses a test sets by hand, RBAC denials, expiring watches).
-# Short virtual delays at 4x the wall clock: a Model is Ready about 3 s after it is applied.
+# Short virtual delays at 10x the wall clock: a Model is Ready about 1 s after it is applied.
 SERVED_SETTINGS = TwinSettings(pod_start_seconds=8.0, scrape_interval=5.0, hpa_sync_period=5.0)
 
 
@@ -76,7 +76,7 @@ def served() -> Iterator[ServedTwin]:
     """A served twin with the default adapter rule and one node every test's pods fit on."""
     adapter = default_manifests() / "adapter-configmap.yaml"
     nodes = [NodePool("node", Resources(cpu=64_000, memory=256 * 2**30))]
-    with ServedTwin([adapter], speed=4.0, settings=SERVED_SETTINGS, node_pools=nodes) as twin:
+    with ServedTwin([adapter], speed=10.0, settings=SERVED_SETTINGS, node_pools=nodes) as twin:
         yield twin
 
 
