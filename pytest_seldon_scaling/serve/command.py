@@ -22,7 +22,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="serve the twin as a Kubernetes API and seldon-mesh on 127.0.0.1",
         description=(
             "Run the twin in real time and serve the Kubernetes API (Seldon CRDs, HPAs, pods, "
-            "custom metrics) and svc/seldon-mesh (V2 inference) on 127.0.0.1, until "
+            "nodes, custom metrics) and svc/seldon-mesh (V2 inference) on 127.0.0.1, until "
             "interrupted. Point kubectl at it with the kubeconfig it writes."
         ),
     )

@@ -8,7 +8,11 @@ The control plane the kube backend looks for (``seldon-scheduler`` StatefulSet, 
 (SeldonIO/seldon-core v2.10.2, ``operator/controllers/reconcilers/seldon/service_reconciler.go``:
 a LoadBalancer, port ``data`` -> target ``http``, port ``stats`` -> ``envoy-stats``), except
 that ``data`` carries the port the served mesh listens on, so the LoadBalancer address is
-reachable from this machine. Events are the twin timeline's events.
+reachable from this machine. Events are the twin timeline's events. Nodes are the twin's node
+model (:mod:`..twin.capacity`): each reports its pool's allocatable CPU and memory as capacity
+and allocatable, as a kind node does (its host's resources, nothing reserved by the kubelet);
+Server pods name the node they are bound to, and one that fits nowhere is Pending with the
+kube-scheduler's ``Unschedulable`` message.
 
 The twin stamps objects with its virtual clock (which starts at 2026-01-01); every timestamp is
 moved to the wall clock of the serving process, so ``kubectl`` ages read right.
@@ -21,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from ..cluster import KINDS
+from ..twin.capacity import Resources
 from ..twin.cluster import TwinCluster
 from ..twin.controller import EPOCH
 from .changes import Key
@@ -29,6 +34,8 @@ from .resources import BY_TWIN_KIND, custom_resource_definitions
 AGENT_METRICS_PORT = 9006
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 _RESCALE = re.compile(r"^(hpa/[^:]+): (New size: .*)$")
+KUBELET_VERSION = "v1.32.0"
+UNMODELLED_NODE = "seldon-twin"  # a twin without node pools: every pod fits, no Node is served
 WARNING_REASONS = frozenset({"ScheduleFailed", "ReconcileFailed", "FailedUpdate"})
 
 
@@ -72,7 +79,10 @@ def pod(
     running: bool,
     deleting: str | None = None,
     owner: tuple[str, str] | None = None,
+    node: str | None = None,
+    unschedulable: str | None = None,
 ) -> dict:
+    """A pod; ``node`` None with ``unschedulable`` (the FailedScheduling message): Pending."""
     metadata: dict = {
         "name": name,
         "namespace": namespace,
@@ -96,18 +106,29 @@ def pod(
             ]
         spec_containers.append(entry)
     condition = "True" if ready else "False"
+    spec: dict = {"containers": spec_containers}
+    scheduled: dict = {"type": "PodScheduled", "status": "True"}
+    if node is not None:
+        spec["nodeName"] = node
+    else:
+        scheduled = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": unschedulable or "",
+        }
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": metadata,
-        "spec": {"containers": spec_containers, "nodeName": "seldon-twin"},
+        "spec": spec,
         "status": {
             "phase": "Running" if running else "Pending",
             "conditions": [
                 {"type": "Initialized", "status": "True"},
                 {"type": "Ready", "status": condition},
                 {"type": "ContainersReady", "status": condition},
-                {"type": "PodScheduled", "status": "True"},
+                scheduled,
             ],
             "containerStatuses": [
                 {
@@ -179,6 +200,50 @@ def mesh_service(namespace: str, port: int, created: str) -> dict:
     }
 
 
+def quantity_of(resources: Resources) -> dict[str, str]:
+    """CPU and memory as a kubelet reports them (``4``, ``3500m``; memory in ``Ki``)."""
+    cpu = f"{resources.cpu // 1000}" if resources.cpu % 1000 == 0 else f"{resources.cpu}m"
+    return {"cpu": cpu, "memory": f"{resources.memory // 1024}Ki", "pods": "110"}
+
+
+def node_object(name: str, allocatable: Resources, created: str) -> dict:
+    """A ready kind node: its host's resources as capacity and allocatable alike."""
+    quantities = quantity_of(allocatable)
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "uid": f"node-{name}",
+            "creationTimestamp": created,
+            "labels": {
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "node-role.kubernetes.io/control-plane": "",
+            },
+        },
+        "spec": {},
+        "status": {
+            "capacity": dict(quantities),
+            "allocatable": dict(quantities),
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                }
+            ],
+            "nodeInfo": {
+                "kubeletVersion": KUBELET_VERSION,
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+            },
+        },
+    }
+
+
 def namespace_object(name: str, created: str) -> dict:
     return {
         "apiVersion": "v1",
@@ -220,8 +285,26 @@ class Renderer:
         self._store_objects(out)
         self._workloads(out)
         self._control_plane(out)
+        self._nodes(out)
         self._timeline_events(out)
         return out
+
+    def _nodes(self, out: dict[Key, dict]) -> None:
+        nodes = self.cluster.controller.nodes
+        for name, allocatable in sorted((nodes.allocatable if nodes else {}).items()):
+            out[("nodes", "", name)] = node_object(name, allocatable, self._started)
+
+    def _node_of(self, pod_name: str) -> str | None:
+        """The node a pod is bound to; without a node model, the one node every pod fits on."""
+        nodes = self.cluster.controller.nodes
+        if nodes is None:
+            return UNMODELLED_NODE
+        bound = nodes.bound.get(pod_name)
+        return None if bound is None else bound[0]
+
+    def _first_node(self) -> str:
+        nodes = self.cluster.controller.nodes
+        return min(nodes.allocatable) if nodes and nodes.allocatable else UNMODELLED_NODE
 
     def _store_objects(self, out: dict[Key, dict]) -> None:
         store = self.cluster.store
@@ -274,6 +357,8 @@ class Renderer:
                     running=twin_pod.ready or twin_pod.terminating,
                     deleting=deleting,
                     owner=("StatefulSet", name),
+                    node=self._node_of(pod_name),
+                    unschedulable=self.cluster.pending_pods().get(pod_name),
                 )
             if server is not None:
                 out[("statefulsets", namespace, name)] = statefulset(
@@ -313,6 +398,7 @@ class Renderer:
                 ready=True,
                 running=True,
                 owner=owner,
+                node=self._first_node(),
             )
         out[("services", namespace, "seldon-mesh")] = mesh_service(
             namespace, self.mesh_port, started

@@ -65,6 +65,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "configmaps", "ConfigMap", ("cm",), status=False, twin_kind="configmap"),
     Resource("", "v1", "events", "Event", ("ev",), status=False),
     Resource("", "v1", "namespaces", "Namespace", ("ns",), namespaced=False),
+    Resource("", "v1", "nodes", "Node", ("no",), namespaced=False),
     Resource("apps", "v1", "statefulsets", "StatefulSet", ("sts",), scale=False),
     Resource(
         "autoscaling",
@@ -379,6 +380,16 @@ def _builtin_columns(r: Resource) -> list[tuple[str, str, object]] | None:
         ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
         return ",".join(i.get("ip") or i.get("hostname", "") for i in ingress) or "<none>"
 
+    def node_status(node: dict) -> str:
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+        return "Ready" if ready and ready[0]["status"] == "True" else "NotReady"
+
+    def roles(node: dict) -> str:
+        prefix = "node-role.kubernetes.io/"
+        labels = node["metadata"].get("labels") or {}
+        names = sorted(k[len(prefix) :] for k in labels if k.startswith(prefix))
+        return ",".join(names) or "<none>"
+
     def reference(hpa: dict) -> str:
         ref = hpa["spec"]["scaleTargetRef"]
         return f"{ref['kind']}/{ref['name']}"
@@ -423,6 +434,11 @@ def _builtin_columns(r: Resource) -> list[tuple[str, str, object]] | None:
             ("Message", "string", lambda e: e.get("message", "")),
         ],
         "ConfigMap": [("Data", "integer", lambda c: len(c.get("data") or {}))],
+        "Node": [
+            ("Status", "string", node_status),
+            ("Roles", "string", roles),
+            ("Version", "string", lambda n: n["status"]["nodeInfo"]["kubeletVersion"]),
+        ],
     }
     return table.get(r.kind)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from ..cluster import Source
+from ..twin.capacity import KIND_CI_POOL, NodePool
 from ..twin.cluster import TwinCluster
 from ..twin.settings import TwinSettings
 from .api import KubeAPI, json_reply
@@ -44,7 +45,12 @@ def write_kubeconfig(path: str | Path, url: str, namespace: str, context: str = 
 
 
 class ServedTwin:
-    """A twin on the wall clock, serving the Kubernetes API and seldon-mesh on 127.0.0.1."""
+    """A twin on the wall clock, serving the Kubernetes API and seldon-mesh on 127.0.0.1.
+
+    ``node_pools``: the cluster's nodes, by default one kind node on a GitHub-hosted runner
+    (:data:`..twin.capacity.KIND_CI_POOL`): Server pods bind to a node or stay Pending, and
+    ``/api/v1/nodes`` lists them, so the kube backend's capacity check reads them.
+    """
 
     def __init__(
         self,
@@ -57,9 +63,14 @@ class ServedTwin:
         namespace: str = "seldon-mesh",
         seed: int = 0,
         settings: TwinSettings | None = None,
+        node_pools: Sequence[NodePool] = (KIND_CI_POOL,),
     ) -> None:
         cluster = TwinCluster(
-            core_version=core_version, namespace=namespace, seed=seed, settings=settings
+            core_version=core_version,
+            namespace=namespace,
+            seed=seed,
+            settings=settings,
+            node_pools=node_pools,
         )
         if manifests:
             cluster.apply(*manifests)

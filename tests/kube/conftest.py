@@ -8,9 +8,19 @@ from pytest_httpserver import HTTPServer
 
 from pytest_seldon_scaling.kube.client import KubeApi, RetryPolicy
 from pytest_seldon_scaling.kube.cluster import KubeCluster
+from pytest_seldon_scaling.resources import default_manifests
+from pytest_seldon_scaling.serve import ServedTwin
+from pytest_seldon_scaling.twin import TwinSettings
+from pytest_seldon_scaling.twin.capacity import NodePool, Resources
 
 from .fakeapi import FakeKube
 from .reference import REFERENCE
+
+# The served twin (``seldon-scaling twin serve``) is the cluster these tests run the kube
+# backend against; the fake (fakeapi.py) only where a test injects what a twin cannot produce
+# (request counts, statuses a test sets by hand, RBAC denials, expiring watches).
+# Short virtual delays at 10x the wall clock: a Model is Ready about 1 s after it is applied.
+SERVED_SETTINGS = TwinSettings(pod_start_seconds=8.0, scrape_interval=5.0, hpa_sync_period=5.0)
 
 
 def _crd_schemas() -> dict[str, dict]:
@@ -61,12 +71,40 @@ def _close_apis() -> Iterator[None]:
         _opened.pop().close()
 
 
-def api_for(fake: FakeKube, attempts: int = 4) -> KubeApi:
+@pytest.fixture
+def served() -> Iterator[ServedTwin]:
+    """A served twin with the default adapter rule and one node every test's pods fit on."""
+    adapter = default_manifests() / "adapter-configmap.yaml"
+    nodes = [NodePool("node", Resources(cpu=64_000, memory=256 * 2**30))]
+    with ServedTwin([adapter], speed=10.0, settings=SERVED_SETTINGS, node_pools=nodes) as twin:
+        yield twin
+
+
+@pytest.fixture
+def make_served_cluster(served: ServedTwin, tmp_path):
+    """KubeClusters (``--seldon-cluster=existing``) on the served twin."""
+    made = []
+
+    def make(**options) -> KubeCluster:
+        options.setdefault("delete_timeout", 30.0)
+        cluster = KubeCluster(
+            api_for(served), backend="existing", core_version="2.10", report_dir=tmp_path, **options
+        )
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()
+
+
+def api_for(fake: FakeKube | ServedTwin, attempts: int = 4) -> KubeApi:
     configuration = Configuration()
     configuration.host = fake.url
     configuration.api_key = {"BearerToken": "fake-token"}
     configuration.api_key_prefix = {"BearerToken": "Bearer"}
-    api = KubeApi(ApiClient(configuration), fake.namespace, quick_retries(attempts))
+    namespace = fake.namespace if isinstance(fake, FakeKube) else fake.cluster.namespace
+    api = KubeApi(ApiClient(configuration), namespace, quick_retries(attempts))
     _opened.append(api)
     return api
 

@@ -18,8 +18,8 @@ from pytest_seldon_scaling.kube.lease import (
 )
 
 from .conftest import api_for
-from .fakeapi import kubeconfig_for
-from .test_kube_preflight import _install_core2
+
+LEASE = ("leases", "seldon-mesh", LEASE_NAME)
 
 
 @pytest.mark.parametrize(
@@ -42,11 +42,17 @@ def test_micro_time_round_trips():
     assert parse_micro_time(micro_time(1764000000.25)) == 1764000000.25
 
 
-def test_a_second_session_waits_until_the_first_releases(fake):
-    first = SessionLease(api_for(fake), holder="gw0", poll=0.05)
-    second = SessionLease(api_for(fake), holder="gw1", poll=0.05)
+def holder(served) -> str | None:
+    """Who holds the session Lease on the served twin (None: no Lease)."""
+    lease = served.live.log.get(LEASE)
+    return None if lease is None else lease["spec"]["holderIdentity"]
+
+
+def test_a_second_session_waits_until_the_first_releases(served):
+    first = SessionLease(api_for(served), holder="gw0", poll=0.05)
+    second = SessionLease(api_for(served), holder="gw1", poll=0.05)
     first.acquire(timeout=1)
-    assert fake.get("leases", LEASE_NAME)["spec"]["holderIdentity"] == "gw0"
+    assert holder(served) == "gw0"
     assert second.try_acquire() == "gw0"
 
     threading.Timer(0.3, first.release).start()
@@ -54,33 +60,32 @@ def test_a_second_session_waits_until_the_first_releases(fake):
     second.acquire(timeout=5)
 
     assert time.monotonic() - started >= 0.25
-    assert fake.get("leases", LEASE_NAME)["spec"]["holderIdentity"] == "gw1"
+    assert holder(served) == "gw1"
     second.release()
-    assert fake.get("leases", LEASE_NAME) is None
+    assert served.live.log.get(LEASE) is None
 
 
-def test_an_expired_lease_of_a_dead_session_is_taken_over(fake):
-    dead = SessionLease(api_for(fake), holder="crashed", duration=30, clock=lambda: 1000.0)
+def test_an_expired_lease_of_a_dead_session_is_taken_over(served):
+    dead = SessionLease(api_for(served), holder="crashed", duration=30, clock=lambda: 1000.0)
     assert dead.try_acquire() is None
-    alive = SessionLease(api_for(fake), holder="next", clock=lambda: 1031.0)
+    alive = SessionLease(api_for(served), holder="next", clock=lambda: 1031.0)
     assert alive.try_acquire() is None
-    assert fake.get("leases", LEASE_NAME)["spec"]["holderIdentity"] == "next"
+    assert holder(served) == "next"
 
 
-def test_waiting_too_long_names_the_holder(fake):
-    SessionLease(api_for(fake), holder="ci-job-17").try_acquire()
+def test_waiting_too_long_names_the_holder(served):
+    SessionLease(api_for(served), holder="ci-job-17").try_acquire()
     with pytest.raises(ClusterError, match=r"in use by another test session \(ci-job-17"):
-        SessionLease(api_for(fake), holder="me", poll=0.05).acquire(timeout=0.2)
+        SessionLease(api_for(served), holder="me", poll=0.05).acquire(timeout=0.2)
 
 
-def test_existing_mode_holds_the_lease_for_the_session(fake, tmp_path):
-    _install_core2(fake)
-    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig")
+def test_existing_mode_holds_the_lease_for_the_session(served, tmp_path):
+    config = str(served.write_kubeconfig(tmp_path / "kubeconfig"))
     cluster = open_kube_cluster("existing", kubeconfig=config, keep=True)
     try:
-        assert fake.get("leases", LEASE_NAME) is not None
+        assert holder(served) is not None
         with pytest.raises(ClusterError, match="in use by another test session"):
             open_kube_cluster("existing", kubeconfig=config, lock_timeout=0.1)
     finally:
         cluster.close()
-    assert fake.get("leases", LEASE_NAME) is None
+    assert served.live.log.get(LEASE) is None

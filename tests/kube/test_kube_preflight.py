@@ -15,7 +15,9 @@ from pytest_seldon_scaling.kube.preflight import (
     cluster_checks,
     tool_checks,
 )
+from pytest_seldon_scaling.serve import ServedTwin
 
+from .conftest import api_for
 from .fakeapi import kubeconfig_for
 
 
@@ -123,20 +125,19 @@ def test_cluster_checks_name_each_missing_piece(fake, api):
     assert all(c.ok for c in cluster_checks(api))
 
 
-def test_an_unreachable_api_server_is_one_clear_check(fake, api):
-    fake.fail("GET", "^/version$", 401)
-    checks = cluster_checks(api)
+def test_an_unreachable_api_server_is_one_clear_check(served):
+    served.api.inject("GET", "^/version$", 401)
+    checks = cluster_checks(api_for(served))
     assert [c.name for c in checks] == ["api-server"]
     assert "401" in checks[0].reason
 
 
-def test_core2_is_found_through_discovery_which_a_namespace_role_can_read(fake, api):
+def test_core2_is_found_through_discovery_which_a_namespace_role_can_read(served):
     """CRDs are cluster-scoped: with only a namespace Role reading them answers 403, while
     /apis/mlops.seldon.io/v1alpha1 is open to every authenticated user (system:discovery,
     kubernetes/kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go)."""
-    _install_core2(fake)
-    fake.fail("GET", "customresourcedefinitions", *[403] * 10)
-    checks = by_name(cluster_checks(api, hpa=False))
+    served.api.inject("GET", "customresourcedefinitions", *[403] * 10)
+    checks = by_name(cluster_checks(api_for(served), hpa=False))
     assert all(
         checks[f"crd-{r}.mlops.seldon.io"].ok for r in ("models", "servers", "serverconfigs")
     )
@@ -152,12 +153,16 @@ def test_existing_mode_refuses_a_cluster_without_core2(fake, tmp_path):
     assert INFER_RPS_CHECK not in reasons  # only HPA suites need it: a skip, not a refusal
 
 
-def test_existing_mode_opens_and_reports_what_hpa_suites_would_miss(fake, tmp_path):
-    _install_core2(fake)
-    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig", context="team")
-    cluster = open_kube_cluster(
-        "existing", kubeconfig=config, kube_context="team", report_dir=tmp_path
-    )
+def test_existing_mode_opens_and_reports_what_hpa_suites_would_miss(tmp_path):
+    with ServedTwin() as served:  # Core 2, but no adapter rule serving infer_rps
+        config = str(served.write_kubeconfig(tmp_path / "kubeconfig", context="team"))
+        cluster = open_kube_cluster(
+            "existing", kubeconfig=config, kube_context="team", report_dir=tmp_path
+        )
+        _hpa_suites_would_miss(cluster)
+
+
+def _hpa_suites_would_miss(cluster) -> None:
     try:
         assert (cluster.backend, cluster.namespace) == ("existing", "seldon-mesh")
         assert cluster.preflight.skip_reason("crd-models.mlops.seldon.io", "scheduler") is None
@@ -175,17 +180,16 @@ def test_preflight_report_queries():
     assert report.skip_reason() == "b: missing (why); c: missing"
 
 
-def test_keeping_the_cluster_does_not_keep_one_tests_objects_for_the_next(fake, tmp_path):
+def test_keeping_the_cluster_does_not_keep_one_tests_objects_for_the_next(served, tmp_path):
     """--seldon-keep-cluster keeps the cluster; what a run created is removed at close."""
-    _install_core2(fake)
-    config = kubeconfig_for(fake.url, tmp_path / "kubeconfig")
+    config = str(served.write_kubeconfig(tmp_path / "kubeconfig"))
     cluster = open_kube_cluster("existing", kubeconfig=config, keep=True)
     cluster.apply(
         "apiVersion: mlops.seldon.io/v1alpha1\nkind: Model\nmetadata: {name: iris}\n"
         "spec: {storageUri: gs://x, requirements: [sklearn], replicas: 1}\n"
     )
-    assert fake.get("models", "iris") is not None
+    assert served.live.log.get(("models", "seldon-mesh", "iris")) is not None
 
     cluster.close()
 
-    assert fake.get("models", "iris") is None
+    assert served.live.log.get(("models", "seldon-mesh", "iris")) is None

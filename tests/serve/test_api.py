@@ -19,6 +19,7 @@ from pytest_seldon_scaling.serve.live import LiveTwin
 from pytest_seldon_scaling.serve.mesh import Mesh, Replica
 from pytest_seldon_scaling.serve.resources import human_duration, json_path
 from pytest_seldon_scaling.twin import TwinCluster
+from pytest_seldon_scaling.twin.capacity import NodePool, Resources
 
 MODELS = "/apis/mlops.seldon.io/v1alpha1/namespaces/seldon-mesh/models"
 
@@ -267,3 +268,25 @@ def test_derived_objects_cannot_be_written(api):
     assert status == 405 and "derived" in body["message"]
     assert call(api, "DELETE", f"{pods}/seldon-scheduler-0")[0] == 405
     assert call(api, "GET", f"{pods}/seldon-scheduler-0")[0] == 200
+
+
+def test_a_server_pod_that_fits_no_node_is_pending_unschedulable_and_the_node_is_listed():
+    # one 1-CPU node: a Server pod of the chart's mlserver ServerConfig requests 1.7 CPU
+    cluster = TwinCluster(node_pools=[NodePool("small", Resources(cpu=1000, memory=8 * 2**30))])
+    server = {"metadata": {"name": "chart-requests"}, "spec": {"serverConfig": "mlserver"}}
+    cluster.apply({"apiVersion": "mlops.seldon.io/v1alpha1", "kind": "Server", **server})
+    clock = Clock()
+    live = LiveTwin(cluster, monotonic=clock, wall=lambda: 1_800_000_000.0 + clock.t)
+    live.clock = clock
+    api = KubeAPI(live, Mesh(live))
+    advance(api, 1)
+
+    _, nodes = call(api, "GET", "/api/v1/nodes")
+    assert [(n["metadata"]["name"], n["status"]["allocatable"]["cpu"]) for n in nodes["items"]] == [
+        ("small-0", "1")
+    ]
+    _, pod = call(api, "GET", "/api/v1/namespaces/seldon-mesh/pods/chart-requests-0")
+    scheduled = [c for c in pod["status"]["conditions"] if c["type"] == "PodScheduled"]
+    assert pod["status"]["phase"] == "Pending" and "nodeName" not in pod["spec"]
+    assert scheduled[0]["reason"] == "Unschedulable"
+    assert "Insufficient cpu" in scheduled[0]["message"]

@@ -152,3 +152,16 @@ def test_kubectl_auth_can_i_is_answered_and_preflight_checks_permissions(served,
     server answers `kubectl auth can-i` (so preflight's permission checks run, not skip)."""
     assert kubectl("auth", "can-i", "patch", "models.mlops.seldon.io/scale").strip() == "yes"
     assert kubectl("auth", "can-i", "get", "pods", "--subresource=proxy").strip() == "yes"
+
+
+def test_get_nodes_shows_the_twins_kind_node_and_where_pods_run(served, kubectl):
+    nodes = _rows(kubectl("get", "nodes"))
+    assert nodes["kind-control-plane-0"][1:4] == ["Ready", "control-plane", "v1.32.0"]
+    node = json.loads(kubectl("get", "node", "kind-control-plane-0", "-o", "json"))
+    # a kind node on a GitHub-hosted runner reports its host (4 vCPU, 16 GiB) as allocatable
+    assert node["status"]["allocatable"]["cpu"] == "4"
+    assert node["status"]["allocatable"]["memory"] == f"{16 * 2**20}Ki"
+    running = kubectl(
+        "get", "pods", "--field-selector=spec.nodeName=kind-control-plane-0", "-o", "name"
+    )
+    assert "pod/seldon-scheduler-0" in running.split()
