@@ -24,6 +24,7 @@ from pytest_seldon_scaling.scenario import (
 APPROACH = "Server native autoscaling"
 MODEL_REPLICAS = 3
 STEADY_RPS = 2.0
+DRAIN_ALLOWANCE_SECONDS = 150.0
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,9 @@ def scenario(server_case, seldon_session, seldon_manifests) -> Steps:
     shrunk = max(case.min_replicas, 1, min(case.replicas, 1))
     settle = settle_seconds(settings.hold)
     steps = Steps(f"server-autoscaling/{case.id}")
-    length = 4 * settings.convergence_time + 2 * settle + 300
+    # long enough for both convergences at their slowest, then for the scaled-down pod's
+    # drain, which may take up to its termination grace period (the twin's 120 s default)
+    length = 2 * (settings.convergence_time + settle) + DRAIN_ALLOWANCE_SECONDS
     with seldon_session.open(
         steps.name,
         approach=APPROACH,

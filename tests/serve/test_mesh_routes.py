@@ -1,20 +1,19 @@
 """What the served seldon-mesh routes to: the twin's routes, which must only name replicas
 that have the model loaded (a request Envoy sends elsewhere fails at the agent).
 
-This is the cause of the one 503 SNA-03 saw over HTTP: the Model scaled 3 -> 1 while its
+This was the cause of the one 503 SNA-03 saw over HTTP: the Model scaled 3 -> 1 while its
 replicas 1 and 2 were still loading. The scheduler sent them the unload, but their LOADED event
 arrived afterwards and the twin's scheduler took it, marking the replicas Available again, so
 Envoy routed to them for about a second while their agents unloaded the model. Core 2 rejects
-that event: ``UpdateModelState`` moves a replica to Loaded only from Loading ("State mismatch
-... expected state Loading", SeldonIO/seldon-core v2.10.2 scheduler/pkg/store/memory.go, the
-expected states set in scheduler/pkg/agent/server.go ``AgentEvent``). The in-process run hides
-it because the twin's traffic engine serves a request on any route, loaded or not; the mesh
-answers 503 as the agent would.
+that event, and so does the twin now (``scheduler.agent_event_transition``):
+``UpdateModelState`` moves a replica to Loaded only from Loading ("State mismatch ... expected
+state Loading", SeldonIO/seldon-core v2.10.2 scheduler/pkg/store/memory.go, the expected
+states set in scheduler/pkg/agent/server.go ``AgentEvent``). The in-process run hid it because
+the twin's traffic engine serves a request on any route, loaded or not; the mesh answers 503
+as the agent would.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from pytest_seldon_scaling.resources import default_manifests
 from pytest_seldon_scaling.twin import TwinCluster
@@ -30,11 +29,6 @@ def unloaded_routes(cluster: TwinCluster, model: str) -> list[tuple[str, int]]:
     return bad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="twin scheduler takes a LOADED event for a replica it is unloading "
-    "(Core 2 answers State mismatch); fix in twin/scheduler_service.py agent_event",
-)
 def test_a_scale_down_while_replicas_load_never_routes_to_an_unloaded_replica():
     manifests = default_manifests()
     cluster = TwinCluster()
