@@ -675,3 +675,21 @@ def test_sigterm_cleans_up_as_ctrl_c_does(fake):
 
     assert fake.get("models", "irisa0") is None
     assert fake.get("horizontalpodautoscalers", "irisa0-model-hpa") is None
+
+
+def test_locust_on_a_real_cluster_waits_the_runs_request_timeout(make_cluster, monkeypatch):
+    # --seldon-request-timeout reaches the driver (open_kube_cluster -> KubeCluster -> Locust)
+    from pytest_seldon_scaling.load import locust_driver
+    from pytest_seldon_scaling.load.profile import Hold
+
+    started = {}
+
+    def start(host, model, profile, **options):
+        started.update(options, host=host, model=model)
+        return type("Run", (), {"done": True})()
+
+    monkeypatch.setattr(locust_driver, "start_locust_load", start)
+    cluster = make_cluster(request_timeout=2.5)
+    monkeypatch.setattr(cluster, "mesh_url", lambda: "http://127.0.0.1:1")
+    cluster.load("iris", Hold(1, 1))
+    assert (started["model"], started["timeout"]) == ("iris", 2.5)
