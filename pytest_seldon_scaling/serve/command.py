@@ -7,9 +7,11 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from ..cluster import ClusterError
+from ..service_profile import choose_profiles, read_service_profile, serve_with
 from ..twin.settings import TwinSettings
 from .server import CONTEXT, ServedTwin
 
@@ -54,6 +56,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--pod-start-seconds", type=float, default=20.0)
     parser.add_argument(
+        "--service-profile",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="service profile from 'seldon-scaling calibrate': the twin serves its Model like "
+        "the measured one (repeatable); one naming no Model of --manifests serves every one "
+        "of them without its own",
+    )
+    parser.add_argument(
         "--verbose", action="store_true", help="log every request the mesh fails, and why"
     )
     parser.set_defaults(handler=run)
@@ -71,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             scrape_interval=args.scrape_interval,
             pod_start_seconds=args.pod_start_seconds,
         )
+        profiles = [read_service_profile(path) for path in args.service_profile]
         served = ServedTwin(
             args.manifests,
             port=args.port,
@@ -81,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             settings=settings,
         )
+        models = sorted(m["metadata"]["name"] for m in served.cluster.list("model"))
+        chosen = choose_profiles(profiles, models)
+        serve_with(served.cluster, chosen)
     except (ClusterError, ValueError, OSError) as error:
         print(f"seldon-scaling twin serve: {error}", file=sys.stderr)
         return 2
@@ -95,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
             f"speed {args.speed:g}x; Ctrl-C stops",
             flush=True,
         )
+        for model, profile in sorted(chosen.items()):
+            print(f"  model/{model} served as profiled: {profile.describe()}", flush=True)
         stop.wait()
     print("twin stopped", flush=True)
     return 0

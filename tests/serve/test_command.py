@@ -15,7 +15,11 @@ from pytest_seldon_scaling.resources import default_manifests
 
 
 def test_serve_writes_a_kubeconfig_answers_and_stops_on_ctrl_c(tmp_path):
+    from pytest_seldon_scaling.service_profile import ServiceProfile
+
     kubeconfig = tmp_path / "kube" / "config"
+    profile = tmp_path / "iris.json"  # calibrated as iris: serves the Models without their own
+    profile.write_text(ServiceProfile("iris", 5.0, 9.0, 20.0, 2, 100.0, 1000.0).to_json())
     serve = subprocess.Popen(
         [
             sys.executable,
@@ -29,6 +33,8 @@ def test_serve_writes_a_kubeconfig_answers_and_stops_on_ctrl_c(tmp_path):
             str(kubeconfig),
             "--context",
             "dev",
+            "--service-profile",
+            str(profile),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -37,6 +43,11 @@ def test_serve_writes_a_kubeconfig_answers_and_stops_on_ctrl_c(tmp_path):
     try:
         banner = serve.stdout.readline()
         url = re.search(r"API (http://127\.0\.0\.1:\d+)", banner).group(1)
+        profiled = [serve.stdout.readline(), serve.stdout.readline()]
+        assert [line.split(" served as")[0].strip() for line in profiled] == [
+            "model/iris-dedicated",
+            "model/iris-shared",
+        ]
         config = yaml.safe_load(kubeconfig.read_text())
         assert config["current-context"] == "dev"
         assert config["clusters"][0]["cluster"]["server"] == url
