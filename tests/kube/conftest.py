@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 
 import pytest
 from kubernetes.client import ApiClient, Configuration
@@ -80,22 +81,36 @@ def served() -> Iterator[ServedTwin]:
         yield twin
 
 
-@pytest.fixture
-def make_served_cluster(served: ServedTwin, tmp_path):
-    """KubeClusters (``--seldon-cluster=existing``) on the served twin."""
+@contextlib.contextmanager
+def cluster_maker(
+    server: FakeKube | ServedTwin, tmp_path, delete_timeout: float, *, forget_created: bool
+) -> Iterator[Callable[..., KubeCluster]]:
+    """Make KubeClusters (``--seldon-cluster=existing``) on ``server``; close them after.
+
+    ``forget_created``: close without removing what they made (the fake is thrown away after
+    each test, and tests that check cleanup close their handle themselves)."""
     made = []
 
     def make(**options) -> KubeCluster:
-        options.setdefault("delete_timeout", 30.0)
+        options.setdefault("delete_timeout", delete_timeout)
         cluster = KubeCluster(
-            api_for(served), backend="existing", core_version="2.10", report_dir=tmp_path, **options
+            api_for(server), backend="existing", core_version="2.10", report_dir=tmp_path, **options
         )
         made.append(cluster)
         return cluster
 
     yield make
     for cluster in made:
+        if forget_created:
+            cluster.created.clear()
         cluster.close()
+
+
+@pytest.fixture
+def make_served_cluster(served: ServedTwin, tmp_path):
+    """KubeClusters (``--seldon-cluster=existing``) on the served twin."""
+    with cluster_maker(served, tmp_path, 30.0, forget_created=False) as make:
+        yield make
 
 
 def api_for(fake: FakeKube | ServedTwin, attempts: int = 4) -> KubeApi:
@@ -116,17 +131,6 @@ def api(fake: FakeKube) -> KubeApi:
 
 @pytest.fixture
 def make_cluster(fake: FakeKube, tmp_path):
-    made = []
-
-    def make(**options) -> KubeCluster:
-        options.setdefault("delete_timeout", 5.0)
-        cluster = KubeCluster(
-            api_for(fake), backend="existing", core_version="2.10", report_dir=tmp_path, **options
-        )
-        made.append(cluster)
-        return cluster
-
-    yield make
-    for cluster in made:
-        cluster.created.clear()  # tests that check cleanup close their handle themselves
-        cluster.close()
+    """KubeClusters (``--seldon-cluster=existing``) on the fake API."""
+    with cluster_maker(fake, tmp_path, 5.0, forget_created=True) as make:
+        yield make
