@@ -48,7 +48,12 @@ from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.result import LoadResult
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import Manifest, ManifestError, load_manifests
-from .service_profile import choose_profiles, read_service_profile, serve_with
+from .service_profile import (
+    add_service_profile_option,
+    choose_profiles,
+    read_service_profile,
+    serve_with,
+)
 from .settings import MAX_DURATION, normalize_core_version
 from .svgplot import ChartSpec
 from .timeline import Event, HPASample, ReplicaSample, Timeline
@@ -102,15 +107,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="NAME",
         help="model(s) to send the load to (default: every Model with an HPA, else every Model)",
     )
-    parser.add_argument(
-        "--service-profile",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="service profile from 'seldon-scaling calibrate': the twin serves its Model like "
-        "the measured one (repeatable); one naming no Model serves every Model without its own",
-    )
+    add_service_profile_option(parser, models="the manifests' Models")
     parser.add_argument("--core-version", default="2.10", help="Core 2 version (2.9 or 2.10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the twin's randomness")
     parser.add_argument("--server-autoscaling", choices=("true", "false"), default="true")

@@ -11,6 +11,7 @@ measured service-time percentiles as the latencies of requests that do not queue
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import math
@@ -153,6 +154,24 @@ def profiles_for_manifests(
 
         manifests = load_manifests(default_manifests())
     return choose_profiles(profiles, sorted({m.name for m in manifests if m.kind == "Model"}))
+
+
+def add_service_profile_option(
+    parser: argparse.ArgumentParser, *names: str, models: str, dest: str = "service_profile"
+) -> None:
+    """The commands' ``--service-profile FILE`` (repeatable), read by
+    :func:`read_service_profile`; ``models`` says which Models a spare profile serves."""
+    parser.add_argument(
+        *(names or ("--service-profile",)),
+        dest=dest,
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="service profile from 'seldon-scaling calibrate': the twin serves its Model like "
+        f"the measured one (repeatable); one naming none of {models} serves every one of them "
+        "without its own",
+    )
 
 
 def serve_with(cluster: TwinCluster, chosen: Mapping[str, ServiceProfile]) -> None:

@@ -34,7 +34,13 @@ from .load.profile import LoadProfile, ProfileError, parse_duration
 from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import ManifestError, load_manifests
 from .quantity import parse_quantity
-from .service_profile import ServiceProfile, choose_profiles, read_service_profile, serve_with
+from .service_profile import (
+    ServiceProfile,
+    add_service_profile_option,
+    choose_profiles,
+    read_service_profile,
+    serve_with,
+)
 from .timeline import Timeline
 
 API = "mlops.seldon.io/v1alpha1"
@@ -634,16 +640,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="TRACE",
         help="a .csv, a Prometheus query_range .json or URL, e.g. day.csv#duration=2h",
     )
-    parser.add_argument(
-        "--profile",
-        "--service-profile",
-        dest="profile",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="service profile from 'seldon-scaling calibrate' for its model (repeatable); one "
-        "whose model is not replayed serves every model without its own",
+    add_service_profile_option(
+        parser, "--profile", "--service-profile", dest="profile", models="the replayed models"
     )
     parser.add_argument(
         "--slo",

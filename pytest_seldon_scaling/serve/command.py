@@ -7,11 +7,15 @@ import logging
 import signal
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from ..cluster import ClusterError
-from ..service_profile import choose_profiles, read_service_profile, serve_with
+from ..service_profile import (
+    add_service_profile_option,
+    choose_profiles,
+    read_service_profile,
+    serve_with,
+)
 from ..twin.settings import TwinSettings
 from .server import CONTEXT, ServedTwin
 
@@ -55,16 +59,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--scrape-interval", type=float, default=15.0, help="Prometheus scrape interval (s)"
     )
     parser.add_argument("--pod-start-seconds", type=float, default=20.0)
-    parser.add_argument(
-        "--service-profile",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="service profile from 'seldon-scaling calibrate': the twin serves its Model like "
-        "the measured one (repeatable); one naming no Model of --manifests serves every one "
-        "of them without its own",
-    )
+    add_service_profile_option(parser, models="the Models of --manifests")
     parser.add_argument(
         "--verbose", action="store_true", help="log every request the mesh fails, and why"
     )
