@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import gc
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,6 +120,24 @@ def measure(
     return Outcome(replica_hours, pod_hours, failed, over, schedule_failed, sent, end - start)
 
 
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off, then as it was.
+
+    A replay allocates millions of objects that live to its end (the timeline's seconds) and
+    makes little cyclic garbage (some 20,000 objects in 6 h of 20 models), so the collector
+    traverses an ever larger heap for nothing: 5 of the 33 CPU seconds of a day of 20 models.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@cycle_collection_paused()
 def simulate(
     objects: Sequence[dict],
     profiles: dict[str, LoadProfile],

@@ -340,3 +340,21 @@ def test_a_worker_without_a_coordinator_gives_up_and_says_why(tmp_path):
     open_study("idle", 0, 4, storage)  # a study nobody asks trials of
     with pytest.raises(TimeoutError, match=r"'idle' for 0\.5 s"):
         work(problem, storage, "idle", 0, 2, trials=4, poll=0.1, idle=0.5)
+
+
+def test_a_replay_pauses_the_cycle_collector_and_gives_it_back():
+    import gc
+
+    from pytest_seldon_scaling.tune import cycle_collection_paused
+
+    seen = []
+    with cycle_collection_paused():
+        seen.append(gc.isenabled())
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:  # a caller that had it off keeps it off
+        with cycle_collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
