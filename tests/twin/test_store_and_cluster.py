@@ -132,3 +132,22 @@ def test_core_version_is_checked():
     with pytest.raises(ValueError, match=r"2\.7"):
         TwinCluster(core_version="2.7")
     assert TwinCluster(core_version="v2.9.1").core_version == "2.9"
+
+
+def test_simulated_time_runs_with_fewer_collections_and_gives_them_back():
+    import gc
+
+    from pytest_seldon_scaling.twin import TwinCluster
+
+    cluster = TwinCluster()
+    before = gc.get_threshold()
+    seen = []
+
+    def probe():
+        yield cluster.env.timeout(1)
+        seen.append(gc.get_threshold())
+
+    cluster.env.process(probe())
+    cluster.sleep(2)
+    assert seen and seen[0][0] >= 50_000  # while the twin's clock runs
+    assert gc.get_threshold() == before  # the caller's thresholds, after
