@@ -50,9 +50,9 @@ from .load.trace import TraceError, load_trace, profiles_for
 from .manifests import Manifest, ManifestError, load_manifests
 from .service_profile import (
     add_service_profile_option,
-    choose_profiles,
     read_service_profile,
-    serve_with,
+    serve_cluster_models,
+    served_lines,
 )
 from .settings import MAX_DURATION, normalize_core_version
 from .svgplot import ChartSpec
@@ -231,17 +231,14 @@ def run_plan(args: argparse.Namespace) -> int:
             return 2
         try:
             profiles = profiles_for(trace, models) if trace else dict.fromkeys(models, profile)
-            served = choose_profiles(
-                service_profiles, sorted(m["metadata"]["name"] for m in cluster.list("model"))
-            )
+            served = serve_cluster_models(cluster, service_profiles)
         except ValueError as error:  # a TraceError too
             print(f"seldon-scaling plan: {error}", file=sys.stderr)
             return 2
-        serve_with(cluster, served)
         what = trace.describe() if trace else profile.describe()
         print(f"Plan: {what} on the Core 2 {core_version} twin (seed {args.seed})")
-        for model, service_profile in sorted(served.items()):
-            print(f"  model/{model} served as profiled: {service_profile.describe()}")
+        for line in served_lines(served):
+            print(line)
         if args.model_autoscaling == "true" and core_version != "2.9":
             print(
                 f"warning: --model-autoscaling true does nothing on Core {core_version}: "

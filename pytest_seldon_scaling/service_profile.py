@@ -174,6 +174,21 @@ def add_service_profile_option(
     )
 
 
+def serve_cluster_models(
+    cluster: TwinCluster, profiles: Sequence[ServiceProfile]
+) -> dict[str, ServiceProfile]:
+    """:func:`choose_profiles` over the Models applied on ``cluster``, handed to it with
+    :func:`serve_with`; the choice. ``ValueError`` as :func:`choose_profiles` raises it."""
+    chosen = choose_profiles(profiles, sorted(m["metadata"]["name"] for m in cluster.list("model")))
+    serve_with(cluster, chosen)
+    return chosen
+
+
+def served_lines(chosen: Mapping[str, ServiceProfile]) -> list[str]:
+    """What a command prints of the Models it serves as profiled, one line each."""
+    return [f"  model/{m} served as profiled: {p.describe()}" for m, p in sorted(chosen.items())]
+
+
 def serve_with(cluster: TwinCluster, chosen: Mapping[str, ServiceProfile]) -> None:
     """The one way a twin takes service profiles: the traffic engine's per-model
     :class:`~.twin.traffic.ServiceTime` (rate, workers, and the measured latencies)."""

@@ -12,9 +12,9 @@ from typing import Any
 from ..cluster import ClusterError
 from ..service_profile import (
     add_service_profile_option,
-    choose_profiles,
     read_service_profile,
-    serve_with,
+    serve_cluster_models,
+    served_lines,
 )
 from ..twin.settings import TwinSettings
 from .server import CONTEXT, ServedTwin
@@ -89,9 +89,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             settings=settings,
         )
-        models = sorted(m["metadata"]["name"] for m in served.cluster.list("model"))
-        chosen = choose_profiles(profiles, models)
-        serve_with(served.cluster, chosen)
+        chosen = serve_cluster_models(served.cluster, profiles)
     except (ClusterError, ValueError, OSError) as error:
         print(f"seldon-scaling twin serve: {error}", file=sys.stderr)
         return 2
@@ -106,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
             f"speed {args.speed:g}x; Ctrl-C stops",
             flush=True,
         )
-        for model, profile in sorted(chosen.items()):
-            print(f"  model/{model} served as profiled: {profile.describe()}", flush=True)
+        for line in served_lines(chosen):
+            print(line, flush=True)
         stop.wait()
     print("twin stopped", flush=True)
     return 0
