@@ -87,3 +87,29 @@ def test_a_bad_manifest_stops_serve_before_it_starts(tmp_path):
     assert done.returncode == 2
     assert "bad.yaml" in done.stderr and "spec.replica" in done.stderr
     assert not (tmp_path / "kc").exists()
+
+
+def test_a_bad_service_profile_stops_serve_before_it_starts(tmp_path):
+    bad = tmp_path / "slow.json"
+    bad.write_text('{"model": "iris"}')
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_seldon_scaling.cli",
+            "twin",
+            "serve",
+            "--manifests",
+            str(default_manifests()),
+            "--kubeconfig",
+            str(tmp_path / "kc"),
+            "--service-profile",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "slow.json: service profile lacks service_time_p50_ms" in done.stderr
+    assert not (tmp_path / "kc").exists()
