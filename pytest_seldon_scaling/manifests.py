@@ -311,7 +311,7 @@ def _from_path(path: Path, errors: list[str]) -> list[Manifest]:
         return found
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: undecodable, or a NUL in the path
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         errors.append(f"{path}: cannot read: {reason}")
         return []

@@ -267,6 +267,8 @@ def load_report(path: str | Path) -> tuple[RunFacts, list[CheckResult], list[Sce
         raise ReportError(f"{path}: cannot read: {error.strerror or error}") from None
     except json.JSONDecodeError as error:
         raise ReportError(f"{path}: not JSON ({error})") from None
+    except ValueError as error:  # a NUL in the path
+        raise ReportError(f"{path}: cannot read: {error}") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise ReportError(f"{path}: not a seldon-scaling report (schema {found!r}, want {SCHEMA})")

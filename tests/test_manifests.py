@@ -230,6 +230,7 @@ def test_missing_file_and_non_objects():
     assert errors_of("no/such/file.yaml") == [
         "no/such/file.yaml: cannot read: No such file or directory"
     ]
+    assert errors_of("a\x00b.yaml") == ["a\x00b.yaml: cannot read: embedded null byte"]
     (error,) = errors_of("- just\n- a list\n")
     assert error == "<string>:1: document is a list, not a mapping"
     (error,) = errors_of({"inputs": []})

@@ -201,6 +201,9 @@ def test_report_command_names_a_bad_file(tmp_path, capsys):
     args = parser.parse_args(["report", str(tmp_path / "none.json")])
     assert args.handler(args) == 2
     assert "no such report file" in capsys.readouterr().err
+    args = parser.parse_args(["report", "a\x00b.json"])
+    assert args.handler(args) == 2
+    assert "a\x00b.json: cannot read: embedded null byte" in capsys.readouterr().err
 
 
 def test_load_report_names_malformed_content(tmp_path):
