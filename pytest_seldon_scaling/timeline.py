@@ -195,6 +195,36 @@ class _TrafficColumns:
             self.seconds.append(seconds)
         self.t.append(t)
 
+    def extend_seconds(
+        self,
+        t0: int,
+        target_rps: list[float],
+        sent: list[int],
+        ok: list[int],
+        latencies_ms: tuple[float, float, float] | None,
+        refused: str | None = None,
+    ) -> None:
+        """Append one row per second from ``t0`` where every second that sent requests had
+        the same ``(p50, p95, p99)`` (None: no latency), and either none failed or, with
+        ``refused``, every one sent failed with that code (the twin's quiet spans)."""
+        index = len(self.t)
+        count = len(sent)
+        self.target_rps.extend(target_rps)
+        self.sent.extend(sent)
+        self.ok.extend(ok)
+        for column, value in zip(
+            (self.p50_ms, self.p95_ms, self.p99_ms), latencies_ms or (_NONE,) * 3, strict=True
+        ):
+            column.extend([value if n else _NONE for n in sent])
+        if refused is not None:
+            failed = self.failed
+            for i, n in enumerate(sent, index):
+                if n:
+                    failed[i] = {refused: n}
+        if self.seconds is not None:
+            self.seconds.extend(array("q", [1]) * count)
+        self.t.extend(range(t0, t0 + count))
+
     def rows(self, model: str, low: int = 0, high: int | None = None) -> list[TrafficSecond]:
         """Rows ``low`` to ``high`` (exclusive) as :class:`TrafficSecond` objects."""
         high = len(self.t) if high is None else min(high, len(self.t))
@@ -449,6 +479,11 @@ class Timeline:
         :meth:`record_traffic` does, without building the row (the twin records one per
         model-second)."""
         return self._columns(model).append_values
+
+    def seconds_recorder(self, model: str) -> Callable[..., None]:
+        """A function recording seconds of ``model``'s traffic in bulk, as
+        :meth:`_TrafficColumns.extend_seconds` takes them."""
+        return self._columns(model).extend_seconds
 
     def _columns(self, model: str) -> _TrafficColumns:
         columns = self._traffic.get(model)

@@ -303,6 +303,11 @@ class LoadProfile:
                 total += piece.requests(lo - start, hi - start)
         return total
 
+    def requests_per_second(self, t0: float, count: int) -> list[float]:
+        """Expected requests in each of the ``count`` seconds from ``t0``, as
+        :meth:`requests_between` gives them one by one (the twin asks for spans of seconds)."""
+        return [self.requests_between(t0 + i, t0 + i + 1) for i in range(count)]
+
     def to_dict(self) -> dict:
         return {"segments": [_segment_to_dict(s) for s in self.segments]}
 

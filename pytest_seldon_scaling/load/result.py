@@ -16,6 +16,7 @@ but did not take the load.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -156,8 +157,11 @@ def summarize_counts(
 ) -> LoadResult:
     """:func:`summarize` from the run's :class:`~..timeline.TrafficCounts`."""
     by_offset: dict[int, int] = {}
+    # a row is a whole second: a run started between whole seconds has its second 0 in the
+    # row it started in (rounding to the nearest would put two rows on one offset)
+    first = math.floor(started_at)
     for t, n in counts.sent_at.items():
-        offset = round(t - started_at)
+        offset = round(t - first)
         by_offset[offset] = by_offset.get(offset, 0) + n
     sent, ok, failed = counts.sent, counts.ok, counts.failed
     windows: list[Window] = []

@@ -101,6 +101,12 @@ class SampledProfile(LoadProfile):
         self._last = (t1, total)
         return total - before if total > before else 0.0
 
+    def requests_per_second(self, t0: float, count: int) -> list[float]:
+        prefix = self._prefix
+        totals = [prefix(t0 + i) for i in range(count + 1)]
+        self._last = (t0 + count, totals[-1])
+        return [b - a if b > a else 0.0 for a, b in itertools.pairwise(totals)]
+
     def _prefix(self, t: float) -> float:
         if t <= 0:
             return 0.0

@@ -345,6 +345,9 @@ class TwinCluster:
             with _fewer_collections():
                 self.env.run(until=t)
         self._settle()
+        # the traffic engine runs behind between the instants that change or read it: the
+        # caller reads what traffic did until now
+        self.traffic.catch_up()
 
     def _agent_of(self, server: str, index: int) -> Agent | None:
         statefulset = self.controller.statefulsets.get(server)

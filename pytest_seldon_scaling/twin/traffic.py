@@ -83,6 +83,9 @@ Constants = tuple[float, int, float, int, tuple[tuple[float, float], ...]]
 UNAVAILABLE = "503"
 TIMEOUT = "timeout"  # the client gave up: no HTTP status, as Locust records a network timeout
 SAMPLE_POINTS = (0.125, 0.375, 0.625, 0.875)
+# how far behind the engine may run between the instants that change or read it
+CATCH_UP_SECONDS = 60
+MIN_QUIET_SPAN = 2  # whole seconds: shorter ones go interval by interval
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -177,16 +180,20 @@ class Second:
     def record(self, recorder: Callable[..., None]) -> None:
         """Record the second with the timeline's ``recorder`` for the model (the accumulator
         is not used after this)."""
-        p50 = p95 = p99 = None
         latencies = self.latencies
-        if len(latencies) == 1:
-            (value,) = latencies
-            p50 = p95 = p99 = value * 1000
-        elif latencies:
-            ordered = sorted(latencies.items())
-            total = sum(latencies.values())
-            p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
+        p50, p95, p99 = _percentiles(latencies) if latencies else (None, None, None)
         recorder(self.t, self.target, self.sent, self.ok, self.failed, p50, p95, p99)
+
+
+def _percentiles(latencies: dict[float, float]) -> tuple[float, float, float]:
+    """p50, p95 and p99 in ms of latencies given as seconds with their weights."""
+    if len(latencies) == 1:
+        (value,) = latencies
+        return value * 1000, value * 1000, value * 1000
+    ordered = sorted(latencies.items())
+    total = sum(latencies.values())
+    p50, p95, p99 = (_quantile(ordered, total, q) * 1000 for q in (0.5, 0.95, 0.99))
+    return p50, p95, p99
 
 
 def _quantile(ordered: list[tuple[float, float]], total: float, q: float) -> float:
@@ -227,6 +234,8 @@ class LoadRunHandle:
         # fixed for the run: the engine reads them every interval
         self.duration = profile.duration
         self.end = started_at + profile.duration
+        # the run's rows: from the second it starts in (its first requests are sent there)
+        self._first = math.floor(started_at)
         self._until = math.ceil(self.end) + 1
 
     @property
@@ -235,7 +244,7 @@ class LoadRunHandle:
 
     def seconds(self) -> list[TrafficSecond]:
         """Seconds of the run, and those after it until its last request has an outcome."""
-        return self._timeline.traffic_for(self.model, self.started_at, self._until)
+        return self._timeline.traffic_for(self.model, self._first, self._until)
 
     def wait(self) -> LoadResult:
         # one more second lets requests in service at the end complete; requests still queued
@@ -245,7 +254,7 @@ class LoadRunHandle:
         while self.outstanding() and self._now() < settled:
             self._advance_to(min(math.floor(self._now()) + 1, settled))
         self._until = max(self._until, math.ceil(self._now()))
-        counts = self._timeline.traffic_counts(self.model, self.started_at, self._until)
+        counts = self._timeline.traffic_counts(self.model, self._first, self._until)
         return summarize_counts(self.model, self.profile, counts, started_at=self.started_at)
 
 
@@ -254,10 +263,8 @@ class ModelTraffic:
 
     __slots__ = (
         "abandoning",
-        "arrived",
         "constants",
         "deadlines",
-        "grpc_arrived",
         "held",
         "mix",
         "mix_remainder",
@@ -265,6 +272,7 @@ class ModelTraffic:
         "offset",
         "orphans",
         "queues",
+        "quiet_recorder",
         "recorder",
         "routes",
         "second",
@@ -290,9 +298,7 @@ class ModelTraffic:
         self.mix: tuple[int, int] | None = None
         self.mix_remainder = 0
         self.second: Second | None = None
-        # arrivals (all, and gRPC) of the interval being processed, None without a run
-        self.arrived: int | None = None
-        self.grpc_arrived: int | None = None
+        self.quiet_recorder: Callable[..., None] | None = None  # records a quiet span's seconds
         self.spec: object = None  # the service entry ``constants`` were computed from
         self.constants: Constants | None = None
 
@@ -321,8 +327,13 @@ class TrafficEngine:
         self.service: dict[str, ServiceTime | tuple[float, int]] = {}
         # the agents' lag and last-used statistics feed only 2.9's lag autoscaling: kept when on
         self.track_lag = True
+        # False: every interval one by one, the reference the quiet spans are tested against
+        self.quiet_spans = True
         self._models: dict[str, ModelTraffic] = {}
         self._last = 0.0
+        # a fleet of models under one profile started together expects the same requests: a
+        # quiet span's expected requests per second, by (profile, start, span), per advance
+        self._expected_of: dict[tuple[int, float, int, int], list[float]] = {}
         self._ticking = False
         self._limit = settings.envoy_max_connections + settings.envoy_max_pending_requests
 
@@ -374,12 +385,23 @@ class TrafficEngine:
 
     def _tick(self):
         while self.runs or any(s.queues or s.deadlines for s in self._models.values()):
-            yield self.env.timeout(math.floor(self.env.now) + 1 - self.env.now)
-            self.advance(self.env.now)
-            self._flush(int(self.env.now))
+            # Everything that changes what traffic sees (routes, pods, a new run) and everything
+            # that reads what it did (scrapes, the cluster's callers, via catch_up) brings the
+            # engine up to that instant first, so between them it may run behind: a minute of
+            # a quiet model is then one span (_quiet_span), not sixty intervals. 2.9's lag
+            # statistics are read by the agents' own timers, so with them on it keeps up every
+            # second.
+            step = 1 if self.track_lag else CATCH_UP_SECONDS
+            yield self.env.timeout(math.floor(self.env.now) + step - self.env.now)
+            self.catch_up()
             self.runs = [r for r in self.runs if r.end > self.env.now]
         self._flush(math.inf)
         self._ticking = False
+
+    def catch_up(self) -> None:
+        """Process traffic up to now and record every second before the current one."""
+        self.advance(self.env.now)
+        self._flush(math.floor(self.env.now))
 
     def _flush(self, before: float) -> None:
         for state in self._models.values():
@@ -404,67 +426,205 @@ class TrafficEngine:
         return second
 
     def advance(self, t: float) -> None:
-        """Process traffic over ``[last, t)``; callers guarantee no whole second is crossed."""
+        """Process traffic over ``[last, t)``, model by model: within it no route, pod or run
+        changes (those call this first), and models share nothing but the RNG."""
         start = self._last
         if t <= start:
             return
         self._last = t
-        dt = t - start
-        floor = math.floor
-        index = floor(start)
-        paced = self.settings.arrivals != "poisson"
-        # runs of one profile started together (a fleet under the same load) expect the same
-        expected_of: dict[tuple[int, float], float] = {}
-        random = self.rng.random
+        runs_of: dict[str, list[LoadRunHandle]] = {}
         for run in self.runs:
+            if run.started_at < t and run.end > start:
+                runs_of.setdefault(run.model, []).append(run)
+        self._expected_of.clear()
+        quiet = self.quiet_spans and self.settings.arrivals != "poisson" and not self.track_lag
+        for state in self._models.values():
+            runs = runs_of.get(state.name, ())
+            if runs or state.queues or state.deadlines:
+                self._advance_model(state, runs, start, t, quiet)
+
+    def _advance_model(
+        self,
+        state: ModelTraffic,
+        runs: list[LoadRunHandle] | tuple[()],
+        start: float,
+        t: float,
+        quiet: bool,
+    ) -> None:
+        floor = math.floor
+        run = runs[0] if quiet and len(runs) == 1 else None
+        last_whole = floor(t) if run is None else min(floor(t), floor(run.end))
+        pos = start
+        while pos < t:
+            if run is not None and pos == floor(pos) and last_whole - pos >= MIN_QUIET_SPAN:
+                reached = self._quiet_span(state, run, int(pos), last_whole)
+                if reached > pos:
+                    pos = reached
+                    continue
+            end = floor(pos) + 1
+            if end > t:
+                end = t
+            self._interval(state, runs, pos, end)
+            pos = end
+
+    def _interval(
+        self, state: ModelTraffic, runs: list[LoadRunHandle] | tuple[()], start: float, t: float
+    ) -> None:
+        """One model's traffic over ``[start, t)``, inside one second."""
+        arrived = grpc = None
+        paced = self.settings.arrivals != "poisson"
+        for run in runs:
             started_at = run.started_at
             offset0 = start - started_at
             end = run.end
             offset1 = (t if t < end else end) - started_at
             if offset1 <= 0 or offset0 >= run.duration:
                 continue
-            key = (id(run.profile), started_at)
-            expected = expected_of.get(key)
-            if expected is None:
-                expected = expected_of[key] = run.profile.requests_between(
-                    offset0 if offset0 > 0 else 0.0, offset1
-                )
-            state = run.state
+            expected = run.profile.requests_between(offset0 if offset0 > 0 else 0.0, offset1)
             second = state.second
-            if second is None or second.t != index:
+            if second is None or second.t != math.floor(start):
                 second = self._second(state, start)
             second.target += expected  # summed over the second: the target rps
             if paced:
                 carry = run.carry
                 if carry is None:
-                    carry = random()
-                n = floor(expected + carry)
+                    carry = self.rng.random()
+                n = math.floor(expected + carry)
                 run.carry = expected + carry - n
             else:
                 n = poisson(self.rng, expected)
-            arrived = state.arrived
-            state.arrived = n if arrived is None else arrived + n
+            arrived = n if arrived is None else arrived + n
             if run.protocol == GRPC:
-                grpc = state.grpc_arrived
-                state.grpc_arrived = n if grpc is None else grpc + n
-        for state in self._models.values():
-            arrived = state.arrived
-            if arrived is None and not state.queues and not state.deadlines:
-                continue
-            state.arrived = None
-            grpc = state.grpc_arrived
-            if grpc is not None or state.mix is not None:
-                # once a model had gRPC load, completions split as its latest arrivals did
-                state.grpc_arrived = None
-                if arrived:
-                    state.mix = (grpc or 0, arrived)
-            due = state.deadlines
-            while due and due[0][0] < t:
-                _, n = due.popleft()
-                state.abandoning -= n
-                self._second(state, start).fail(n, TIMEOUT)
-            if arrived is not None or state.queues:
-                self._serve(state, arrived or 0, start, dt)
+                grpc = n if grpc is None else grpc + n
+        if arrived is None and not state.queues and not state.deadlines:
+            return
+        if arrived and (grpc is not None or state.mix is not None):
+            # once a model had gRPC load, completions split as its latest arrivals did
+            state.mix = (grpc or 0, arrived)
+        due = state.deadlines
+        while due and due[0][0] < t:
+            _, n = due.popleft()
+            state.abandoning -= n
+            self._second(state, start).fail(n, TIMEOUT)
+        if arrived is not None or state.queues:
+            self._serve(state, arrived or 0, start, t - start)
+
+    def _quiet_span(self, state: ModelTraffic, run: LoadRunHandle, s0: int, s1: int) -> int:
+        """Whole seconds ``[s0, s1)`` of a quiet model in one pass; returns the second it
+        reached (``s0``: the model is not quiet now).
+
+        Quiet: no request waits or times out, no replica drains, REST only, and either the
+        model has no route (every request is answered 503 at once) or, in each second, every
+        replica's share of Envoy's round robin fits beside what is still in service from the
+        second before. Each second is then what :meth:`_serve` gives it, without the
+        per-replica bookkeeping: every request is served at the profile's latencies, and what
+        is still in service at the end of a second (stochastically rounded, as there) is
+        counted for the model and spread over the replicas once, at the end of the span. The
+        span stops at the first second that would not be quiet.
+        """
+        if state.orphans or state.deadlines or state.mix is not None or run.protocol != REST:
+            return s0
+        second = state.second
+        if second is not None and second.t >= s0:
+            return s0
+        queues = state.queues
+        k = len(state.routes)
+        in_service = busiest = 0
+        for queue in queues.values():
+            if queue.waiting or queue.carry or not k:
+                return s0
+            in_service += queue.in_service
+            if queue.in_service > busiest:
+                busiest = queue.in_service
+        if second is not None:
+            self._record(state, second)
+            state.second = None
+        key = (id(run.profile), run.started_at, s0, s1)
+        expected = self._expected_of.get(key)
+        if expected is None:
+            expected = self._expected_of[key] = run.profile.requests_per_second(
+                s0 - run.started_at, s1 - s0
+            )
+        random = self.rng.random
+        carry = run.carry
+        if carry is None:
+            carry = random()
+        sent: list[int] = []
+        ok: list[int] = []
+        if k:
+            service, _, rate, _, points = self._constants(state)
+            share = service if service < 1.0 else 1.0
+            limit = self._limit
+            for e in expected:
+                y = e + carry
+                n = int(y)
+                # the busiest replica's arrivals (ceil n/k) beside its requests in service
+                if n + in_service > limit or -(-n // k) + busiest > rate:
+                    break
+                carry = y - n
+                x = n * share
+                whole = int(x)
+                still = whole + 1 if random() < x - whole else whole
+                sent.append(n)
+                ok.append(in_service + n - still)
+                in_service = still
+                busiest = -(-still // k)
+            if not sent:
+                return s0
+            self._hand_over(state, sent, in_service)
+            weights: dict[float, float] = {}
+            for value, weight in points:
+                weights[value] = weights.get(value, 0.0) + weight
+            latencies, refused = _percentiles(weights), None
+        else:
+            for e in expected:
+                y = e + carry
+                n = int(y)
+                carry = y - n
+                sent.append(n)
+            ok = [0] * len(sent)
+            latencies, refused = None, UNAVAILABLE
+        run.carry = carry
+        count = len(sent)
+        recorder = state.quiet_recorder
+        if recorder is None:
+            recorder = state.quiet_recorder = self.timeline.seconds_recorder(state.name)
+        recorder(s0, expected[:count], sent, ok, latencies, refused)
+        return s0 + count
+
+    def _hand_over(self, state: ModelTraffic, sent: list[int], in_service: int) -> None:
+        """After a quiet span: each replica's completions to its agent's counter, and what is
+        still in service spread over the replicas as the last second's arrivals were."""
+        routes = state.routes
+        k = len(routes)
+        queues = state.queues
+        total = sum(sent)
+        offset = state.offset
+        base, extra = divmod(total, k)
+        last_offset = (offset + total - sent[-1]) % k
+        still_base, still_extra = divmod(in_service, k)
+        for j, route in enumerate(routes):
+            arrived = base + 1 if (j - offset) % k < extra else base
+            still = still_base + 1 if (j - last_offset) % k < still_extra else still_base
+            queue = queues.get(route)
+            if queue is None:
+                if not (arrived or still):
+                    continue
+                queue = queues[route] = Queue(
+                    self.agent_of(route[0], route[1]), state.name, route[2]
+                )
+            elif queue.agent is None:
+                queue.agent = self.agent_of(route[0], route[1])
+            completed = queue.in_service + arrived - still
+            queue.in_service = still
+            if not still:
+                del queues[route]
+            agent = queue.agent
+            if completed and agent is not None:
+                counters = agent.counters
+                counters[queue.key] = counters.get(queue.key, 0) + completed
+        state.offset = (offset + total) % k
+        state.held = in_service
 
     def _constants(self, state: ModelTraffic) -> Constants:
         """(service time, workers, completions per second, longest queue within the deadline,
@@ -588,7 +748,7 @@ class TrafficEngine:
             completed = done_first + served - in_service
             ok += completed
             held += waiting + in_service
-            if not (waiting or in_service or a):
+            if not (waiting or in_service):
                 del queues[route]
             agent = queue.agent
             if agent is None:

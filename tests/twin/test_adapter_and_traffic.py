@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_seldon_scaling.hpa import MetricUnavailable
+from pytest_seldon_scaling.twin import TwinCluster
 from pytest_seldon_scaling.twin.adapter import (
     AdapterConfigError,
     MetricsDB,
@@ -19,7 +20,7 @@ from pytest_seldon_scaling.twin.agent import agent_config
 from pytest_seldon_scaling.twin.cluster import default_server_config
 from pytest_seldon_scaling.twin.traffic import poisson
 
-from .builders import ADAPTER_CONFIGMAP, server
+from .builders import ADAPTER_CONFIGMAP, is_available, model, server
 
 DOCS_RULES = parse_adapter_config(yaml.safe_load(ADAPTER_CONFIGMAP))
 
@@ -163,3 +164,16 @@ def test_agent_settings_from_server_config_and_server_podspec():
     config = agent_config(overridden, default_server_config("mlserver", "sklearn", "ns"))
     assert config.overcommit_percentage == 0
     assert config.capabilities == ("sklearn", "custom")
+
+
+def test_a_run_started_between_whole_seconds_counts_its_first_requests():
+    cluster = TwinCluster()
+    cluster.apply(server(replicas=1), model("iris"))
+    cluster.wait_until(is_available(cluster, "iris"), 120, what="iris available")
+    cluster.sleep(0.5)
+    result = cluster.load("iris", "hold 100rps 10s").wait()
+    # all 1,000 requests, those of its first half second included, each with its outcome
+    assert result.sent == 1000 and result.ok == 1000
+    # and each window compares the seconds it covers with what the profile asked for then
+    assert not result.shortfalls
+    cluster.close()
