@@ -8,6 +8,7 @@ this seam as Kubernetes objects in their real shape (plain dicts) and as referen
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -51,6 +52,8 @@ class WaitTimeout(AssertionError):
     """A wait ran out of time; the message says what it waited for and what it saw last."""
 
 
+# the twin's store and HPA controller parse the same few references on every sync
+@functools.lru_cache(maxsize=4096)
 def parse_ref(ref: str) -> tuple[str, str]:
     """``"model/irisa0"`` -> ``("model", "irisa0")``; kind aliases as kubectl accepts them."""
     kind, sep, name = ref.partition("/")

@@ -22,7 +22,7 @@ import operator
 from array import array
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 # Rows per model a report keeps. A chart's plot area is 888 px wide: more points than pixels
 # draw nothing more, and the report's size stops growing with the run's length.
@@ -518,7 +518,14 @@ class Timeline:
         if samples and samples[-1].conditions == sample.conditions:
             # an HPA's conditions seldom change from one sync to the next: one dict for a run
             # of equal ones (about a third of a sample's memory)
-            sample = replace(sample, conditions=samples[-1].conditions)
+            sample = HPASample(
+                sample.t,
+                sample.ref,
+                sample.current,
+                sample.desired,
+                sample.metrics,
+                samples[-1].conditions,
+            )
         self.hpa.append(sample)
         self._hpa_by_ref[sample.ref].append(sample)
 

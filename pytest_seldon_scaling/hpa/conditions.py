@@ -28,7 +28,12 @@ def set_condition(
 ) -> None:
     """``setCondition``: replace the condition, keeping lastTransitionTime while status holds."""
     previous = conditions.get(type_)
-    transition = previous.last_transition if previous and previous.status == status else now
+    if previous is not None and previous.status == status:
+        if previous.reason == reason and previous.message == message:
+            return  # as it was (most syncs): the same condition, not a copy of it
+        transition = previous.last_transition
+    else:
+        transition = now
     conditions[type_] = Condition(status, reason, message, transition)
 
 

@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 
 from ..quantity import parse_quantity
-from .types import DEFAULT_CPU_UTILIZATION, Tolerances
+from .types import DEFAULT_CPU_UTILIZATION, DEFAULT_TOLERANCES, Tolerances
 
 
 def _default_scale_up_rules() -> dict:
@@ -91,6 +91,9 @@ def tolerances_for_hpa(
     """Cluster tolerance per direction, overridden by ``behavior.*.tolerance`` behind the gate."""
     down = up = tolerance
     if behavior is None or not configurable_tolerance:
+        # the cluster's default (every sync of an HPA without a behavior): one object
+        if tolerance == DEFAULT_TOLERANCES.scale_down == DEFAULT_TOLERANCES.scale_up:
+            return DEFAULT_TOLERANCES
         return Tolerances(down, up)
     if (behavior.get("scaleDown") or {}).get("tolerance") is not None:
         down = float(parse_quantity(behavior["scaleDown"]["tolerance"]))

@@ -211,6 +211,6 @@ class HPAControllers:
                 result.current_replicas,
                 result.desired_replicas,
                 result.metric_values,
-                dict(result.conditions),
+                result.conditions,  # built for this result: the sample may keep it
             )
         )
