@@ -212,10 +212,14 @@ class _TrafficColumns:
         self.target_rps.extend(target_rps)
         self.sent.extend(sent)
         self.ok.extend(ok)
+        every_second_sent = 0 not in sent
         for column, value in zip(
             (self.p50_ms, self.p95_ms, self.p99_ms), latencies_ms or (_NONE,) * 3, strict=True
         ):
-            column.extend([value if n else _NONE for n in sent])
+            if every_second_sent:
+                column.extend(array("d", [value]) * count)
+            else:
+                column.extend([value if n else _NONE for n in sent])
         if refused is not None:
             failed = self.failed
             for i, n in enumerate(sent, index):

@@ -184,3 +184,19 @@ def test_a_replayed_series_answers_any_sequence_of_intervals_as_a_fresh_one(rate
         for start in (t0, t0 + length):  # an interval, then the one after it
             end = start + length
             assert replayed.requests_between(start, end) == fresh(start, end)
+
+
+@given(
+    st.lists(st.floats(0, 100), min_size=2, max_size=20),
+    st.lists(st.tuples(st.floats(-5, 400), st.integers(1, 120)), min_size=1, max_size=10),
+)
+def test_a_span_of_seconds_asks_the_same_requests_as_each_second_asked_alone(rates, spans):
+    # the twin's quiet spans ask for many seconds at once; its other intervals, one at a time
+    text = "time,m\n" + "".join(f"{20 * i},{r}\n" for i, r in enumerate(rates))
+    replayed = parse_csv(text).profiles()["m"]
+    plain = LoadProfile(*replayed.segments)
+    for t0, count in spans:
+        one_by_one = [replayed.requests_between(t0 + i, t0 + i + 1) for i in range(count)]
+        # equal but for the last bits of t0 + i + 1 against t0 + (i + 1)
+        for profile in (replayed, plain):
+            assert profile.requests_per_second(t0, count) == pytest.approx(one_by_one, abs=1e-9)
