@@ -24,6 +24,22 @@ unload). Inside an interval nothing about routing changes, so:
   evaluated at points spread over the interval; percentiles per second come from those points
   weighted by arrivals.
 
+Two shortcuts keep a day of many models cheap:
+
+* **Quiet spans**: while a model has nothing waiting, timing out or draining, and each second's
+  round-robin share fits every replica beside what is still in service, its seconds up to the
+  next change are processed in one pass (:meth:`TrafficEngine._quiet_span`): the same arrivals,
+  latencies and failures, with what is still in service at the end of a second rounded for
+  the model rather than per replica. A model without a route is quiet too (every request
+  503). The span stops at the first second that would queue, and interval-by-interval
+  processing takes over (``quiet_spans = False`` forces it: the reference the spans are
+  tested against).
+* **Running behind**: whatever changes what traffic sees (an Envoy sync, a pod or model gone,
+  a new run) or reads what it did (a Prometheus scrape, the cluster's caller after a wait:
+  :meth:`TrafficEngine.catch_up`) first brings the engine up to that instant, so between such
+  instants it may run up to ``CATCH_UP_SECONDS`` behind. With 2.9's lag autoscaling on, the
+  agents' timers read its lag statistics, and it keeps up every second.
+
 So every second's sent/ok/failed counts are exact integers, and the failure semantics are
 exact at the instant they happen: when a replica disappears (pod gone, model unloaded after
 its grace period) everything queued or in service on it fails with 503, and a model with no
