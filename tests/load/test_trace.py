@@ -168,17 +168,23 @@ def test_unknown_files_and_scalings(tmp_path):
         load_trace(f"{tmp_path / 't.csv'}#rate=0")
 
 
-@given(
-    st.lists(st.floats(0, 100), min_size=2, max_size=20),
-    st.lists(st.tuples(st.floats(-5, 400), st.floats(0, 60)), min_size=1, max_size=30),
-)
+# a series of one model sampled every 20 s
+RATES = st.lists(st.floats(0, 100), min_size=2, max_size=20)
+
+
+def replayed_series(rates: list[float]) -> LoadProfile:
+    return parse_csv(
+        "time,m\n" + "".join(f"{20 * i},{r}\n" for i, r in enumerate(rates))
+    ).profiles()["m"]
+
+
+@given(RATES, st.lists(st.tuples(st.floats(-5, 400), st.floats(0, 60)), min_size=1, max_size=30))
 def test_a_replayed_series_answers_any_sequence_of_intervals_as_a_fresh_one(rates, queries):
     # the twin's consecutive seconds reuse the last boundary: any order must answer the same
-    text = "time,m\n" + "".join(f"{20 * i},{r}\n" for i, r in enumerate(rates))
-    replayed = parse_csv(text).profiles()["m"]
+    replayed = replayed_series(rates)
 
     def fresh(t0: float, t1: float) -> float:
-        return parse_csv(text).profiles()["m"].requests_between(t0, t1)
+        return replayed_series(rates).requests_between(t0, t1)
 
     for t0, length in queries:
         for start in (t0, t0 + length):  # an interval, then the one after it
@@ -186,14 +192,10 @@ def test_a_replayed_series_answers_any_sequence_of_intervals_as_a_fresh_one(rate
             assert replayed.requests_between(start, end) == fresh(start, end)
 
 
-@given(
-    st.lists(st.floats(0, 100), min_size=2, max_size=20),
-    st.lists(st.tuples(st.floats(-5, 400), st.integers(1, 120)), min_size=1, max_size=10),
-)
+@given(RATES, st.lists(st.tuples(st.floats(-5, 400), st.integers(1, 120)), min_size=1, max_size=10))
 def test_a_span_of_seconds_asks_the_same_requests_as_each_second_asked_alone(rates, spans):
     # the twin's quiet spans ask for many seconds at once; its other intervals, one at a time
-    text = "time,m\n" + "".join(f"{20 * i},{r}\n" for i, r in enumerate(rates))
-    replayed = parse_csv(text).profiles()["m"]
+    replayed = replayed_series(rates)
     plain = LoadProfile(*replayed.segments)
     for t0, count in spans:
         one_by_one = [replayed.requests_between(t0 + i, t0 + i + 1) for i in range(count)]
