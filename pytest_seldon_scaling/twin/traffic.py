@@ -246,7 +246,6 @@ class LoadRunHandle:
         # set by the engine: the client's timeout, and how many requests have no outcome yet
         self.deadline = 0.0
         self.outstanding: Callable[[], int] = lambda: 0
-        self.state: ModelTraffic | None = None  # the engine's record of the model, once started
         # fixed for the run: the engine reads them every interval
         self.duration = profile.duration
         self.end = started_at + profile.duration
@@ -365,7 +364,7 @@ class TrafficEngine:
         self.advance(self.env.now)
         run.deadline = self.settings.request_timeout_seconds
         run.outstanding = lambda: self.outstanding(run.model)
-        run.state = self._model(run.model)
+        self._model(run.model)  # advance() serves the models it keeps
         self.runs.append(run)
         if not self._ticking:
             self._ticking = True
