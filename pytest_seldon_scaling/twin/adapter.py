@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .. import adapter_rules
@@ -275,6 +275,14 @@ def resolve_query(
     return MetricQuery(rule, tuple(matchers), metric, resource, name)
 
 
+_AGGREGATE: dict[str, Callable[[list[float]], float]] = {
+    "sum": sum,
+    "max": max,
+    "min": min,
+    "avg": lambda values: sum(values) / len(values),
+}
+
+
 def evaluate_query(query: MetricQuery, db: MetricsDB, now: float) -> float:
     """Run ``query`` over the scraped samples at ``now``: the value the metrics API returns.
 
@@ -296,8 +304,7 @@ def evaluate_query(query: MetricQuery, db: MetricsDB, now: float) -> float:
             f"unable to get metric {query.metric}: the server could not find the metric "
             f"{query.metric} for {query.resource} {query.name}"
         )
-    aggregate = {"sum": sum, "max": max, "min": min, "avg": lambda v: sum(v) / len(v)}
-    return float(aggregate[rule.aggregation](values))
+    return float(_AGGREGATE[rule.aggregation](values))
 
 
 def query_metric(
