@@ -157,9 +157,12 @@ def summarize_counts(
 ) -> LoadResult:
     """:func:`summarize` from the run's :class:`~..timeline.TrafficCounts`."""
     by_offset: dict[int, int] = {}
-    # a row is a whole second: a run started between whole seconds has its second 0 in the
-    # row it started in (rounding to the nearest would put two rows on one offset)
+    # A row is a whole second: a run started between whole seconds has its second 0 in the
+    # row it started in (rounding to the nearest would put two rows on one offset), and the
+    # row at offset k holds the run's requests of [k - shift, k + 1 - shift): each window's
+    # target is taken over the same span its rows cover.
     first = math.floor(started_at)
+    shift = started_at - first
     for t, n in counts.sent_at.items():
         offset = round(t - first)
         by_offset[offset] = by_offset.get(offset, 0) + n
@@ -171,7 +174,7 @@ def summarize_counts(
     zeros = itertools.repeat(0)
     while start + window <= profile.duration + 1e-9:
         end = start + window
-        target = profile.requests_between(start, end) / window
+        target = profile.requests_between(max(0.0, start - shift), end - shift) / window
         achieved = sum(map(by_offset.get, range(int(start), int(end)), zeros)) / window
         w = Window(start, end, target, achieved)
         windows.append(w)

@@ -174,6 +174,10 @@ def test_a_run_started_between_whole_seconds_counts_its_first_requests():
     result = cluster.load("iris", "hold 100rps 10s").wait()
     # all 1,000 requests, those of its first half second included, each with its outcome
     assert result.sent == 1000 and result.ok == 1000
-    # and each window compares the seconds it covers with what the profile asked for then
+    # and each window compares the seconds it covers with what the profile asked for then,
+    # on a steep ramp too
     assert not result.shortfalls
+    cluster.sleep(0.5)
+    ramp = cluster.load("iris", "ramp 0-200rps 20s").wait()
+    assert ramp.sent == 2000 and not ramp.shortfalls
     cluster.close()
