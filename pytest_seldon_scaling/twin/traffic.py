@@ -292,6 +292,7 @@ class ModelTraffic:
         "routes",
         "second",
         "spec",
+        "unqueued_ms",
     )
 
     def __init__(self, name: str) -> None:
@@ -316,6 +317,7 @@ class ModelTraffic:
         self.quiet_recorder: Callable[..., None] | None = None  # records a quiet span's seconds
         self.spec: object = None  # the service entry ``constants`` were computed from
         self.constants: Constants | None = None
+        self.unqueued_ms: tuple[float, float, float] | None = None  # set with ``constants``
 
 
 class TrafficEngine:
@@ -567,7 +569,7 @@ class TrafficEngine:
         sent: list[int] = []
         ok: list[int] = []
         if k:
-            service, _, rate, _, points = self._constants(state)
+            service, _, rate, _, _ = self._constants(state)
             share = service if service < 1.0 else 1.0
             limit = self._limit
             for e in expected:
@@ -587,10 +589,7 @@ class TrafficEngine:
             if not sent:
                 return s0
             self._hand_over(state, sent, in_service)
-            weights: dict[float, float] = {}
-            for value, weight in points:
-                weights[value] = weights.get(value, 0.0) + weight
-            latencies, refused = _percentiles(weights), None
+            latencies, refused = state.unqueued_ms, None
         else:
             for e in expected:
                 y = e + carry
@@ -655,13 +654,13 @@ class TrafficEngine:
         # the longest queue ahead of a request that still answers within the client's deadline
         deadline = self.settings.request_timeout_seconds
         longest = max(0, math.floor((deadline - service) * rate) + concurrency - 1)
-        constants = state.constants = (
-            service,
-            concurrency,
-            rate,
-            longest,
-            tuple(points) or ((service, 1.0),),
-        )
+        unqueued = tuple(points) or ((service, 1.0),)
+        constants = state.constants = (service, concurrency, rate, longest, unqueued)
+        # a second where nothing queued: its percentiles are those of the points themselves
+        weights: dict[float, float] = {}
+        for value, weight in unqueued:
+            weights[value] = weights.get(value, 0.0) + weight
+        state.unqueued_ms = _percentiles(weights)
         state.spec = spec
         return constants
 
