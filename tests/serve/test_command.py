@@ -6,12 +6,13 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import urllib.request
 
 import yaml
 
 from pytest_seldon_scaling.resources import default_manifests
+
+from .commands import twin_serve
 
 
 def test_serve_writes_a_kubeconfig_answers_and_stops_on_ctrl_c(tmp_path):
@@ -21,21 +22,9 @@ def test_serve_writes_a_kubeconfig_answers_and_stops_on_ctrl_c(tmp_path):
     profile = tmp_path / "iris.json"  # calibrated as iris: serves the Models without their own
     profile.write_text(ServiceProfile("iris", 5.0, 9.0, 20.0, 2, 100.0, 1000.0).to_json())
     serve = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pytest_seldon_scaling.cli",
-            "twin",
-            "serve",
-            "--manifests",
-            str(default_manifests()),
-            "--kubeconfig",
-            str(kubeconfig),
-            "--context",
-            "dev",
-            "--service-profile",
-            str(profile),
-        ],
+        twin_serve(
+            default_manifests(), kubeconfig, "--context", "dev", "--service-profile", str(profile)
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -69,17 +58,7 @@ def test_a_bad_manifest_stops_serve_before_it_starts(tmp_path):
         "spec: {storageUri: gs://x, replica: 2}\n"
     )
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest_seldon_scaling.cli",
-            "twin",
-            "serve",
-            "--manifests",
-            str(bad),
-            "--kubeconfig",
-            str(tmp_path / "kc"),
-        ],
+        twin_serve(bad, tmp_path / "kc"),
         capture_output=True,
         text=True,
         timeout=60,
@@ -93,19 +72,7 @@ def test_a_bad_service_profile_stops_serve_before_it_starts(tmp_path):
     bad = tmp_path / "slow.json"
     bad.write_text('{"model": "iris"}')
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest_seldon_scaling.cli",
-            "twin",
-            "serve",
-            "--manifests",
-            str(default_manifests()),
-            "--kubeconfig",
-            str(tmp_path / "kc"),
-            "--service-profile",
-            str(bad),
-        ],
+        twin_serve(default_manifests(), tmp_path / "kc", "--service-profile", str(bad)),
         capture_output=True,
         text=True,
         timeout=60,

@@ -38,6 +38,7 @@ import yaml
 from pytest_seldon_scaling.resources import default_manifests
 
 from . import fast_twin
+from .commands import twin_serve
 
 OPTIONS = [
     "--seldon-ramp=15s",
@@ -132,19 +133,12 @@ def test_shipped_suites_pass_over_http_as_on_the_twin(tmp_path):
     kubeconfig, serve_log = tmp_path / "kubeconfig", served_dir / "serve.log"
     with serve_log.open("w") as said:
         serve = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pytest_seldon_scaling.cli",
-                "twin",
-                "serve",
-                "--manifests",
-                str(manifests / "adapter-configmap.yaml"),
-                "--kubeconfig",
-                str(kubeconfig),
+            twin_serve(
+                manifests / "adapter-configmap.yaml",
+                kubeconfig,
                 *SERVE_TIMING,
                 "--verbose",  # serve.log says why the mesh failed each request it failed
-            ],
+            ),
             stdout=said,
             stderr=subprocess.STDOUT,
             start_new_session=True,
