@@ -102,26 +102,8 @@ class SampledProfile(LoadProfile):
         return total - before if total > before else 0.0
 
     def requests_per_second(self, t0: float, count: int) -> list[float]:
-        # _prefix at each second, walking the pieces instead of a call per second (the twin
-        # asks for every quiet span of every model)
-        starts, ends, before = self._starts, self._ends, self._before
-        rate0, half_slope = self._rate0, self._half_slope
-        duration, total = self.duration, before[-1]
-        i = self._cursor
-        totals = []
-        for k in range(count + 1):
-            t = t0 + k
-            if t <= 0:
-                totals.append(0.0)
-                continue
-            if t >= duration:
-                totals.append(total)
-                continue
-            if not starts[i] <= t < ends[i]:
-                i = bisect.bisect_right(ends, t)
-            x = t - starts[i]
-            totals.append(before[i] + x * (rate0[i] + half_slope[i] * x))
-        self._cursor = i
+        prefix = self._prefix
+        totals = [prefix(t0 + k) for k in range(count + 1)]
         self._last = (t0 + count, totals[-1])
         return [b - a if b > a else 0.0 for a, b in itertools.pairwise(totals)]
 
