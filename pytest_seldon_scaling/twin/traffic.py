@@ -353,6 +353,7 @@ class TrafficEngine:
         self._expected_of: dict[tuple[int, float, int, int], list[float]] = {}
         self._ticking = False
         self._limit = settings.envoy_max_connections + settings.envoy_max_pending_requests
+        self._paced = settings.arrivals != "poisson"
 
     def _model(self, name: str) -> ModelTraffic:
         state = self._models.get(name)
@@ -454,7 +455,7 @@ class TrafficEngine:
             if run.started_at < t and run.end > start:
                 runs_of.setdefault(run.model, []).append(run)
         self._expected_of.clear()
-        quiet = self.quiet_spans and self.settings.arrivals != "poisson" and not self.track_lag
+        quiet = self.quiet_spans and self._paced and not self.track_lag
         for state in self._models.values():
             runs = runs_of.get(state.name, ())
             if runs or state.queues or state.deadlines:
@@ -489,7 +490,7 @@ class TrafficEngine:
     ) -> None:
         """One model's traffic over ``[start, t)``, inside one second."""
         arrived = grpc = None
-        paced = self.settings.arrivals != "poisson"
+        paced = self._paced
         for run in runs:
             started_at = run.started_at
             offset0 = start - started_at
